@@ -155,9 +155,13 @@ def test_broken_download_is_retried_with_a_fresh_url(
     export_id = finished_export(client)
     reset.add_faults({"method": "GET", "path": BLOB, "sequence": [fault]})
     archive = client.download_plan_export(export_id, tmp_path / "bundle.tar.gz")
-    assert archive.stat().st_size > 0
-    assert requests_to(reset, f"GET {EXPORT_PATH}/download") == 2  # a new signed URL for the retry
-    assert reset.snapshot()["blob_auth_leaks"] == 0
+    assert archive.stat().st_size > 0 and list(tmp_path.iterdir()) == [archive]
+    state = reset.snapshot()
+    assert state["blob_requests"] == 2 and state["blob_auth_leaks"] == 0
+    # A failed transfer asks for a new signed URL; aiohttp itself re-sends a GET whose reused
+    # connection was reset, so then the same URL serves the second try.
+    fresh_urls = requests_to(reset, f"GET {EXPORT_PATH}/download")
+    assert fresh_urls == 2 or (fault == "reset" and fresh_urls == 1)
 
 
 def test_download_that_keeps_failing_leaves_no_file_and_no_url(

@@ -8,7 +8,8 @@ import sys
 from collections.abc import Sequence
 
 # verb -> (module under tfc_sentinel.cli, one-line help). Modules expose ``add_arguments(parser)``
-# and ``run(args) -> int``; importing lazily keeps ``tfc-sentinel --help`` fast.
+# and ``run(args) -> int`` and keep heavy imports inside ``run``; only the chosen verb's module is
+# imported, so one verb's dependencies never slow down or break another.
 COMMANDS: dict[str, tuple[str, str]] = {
     "emulator": ("emulator", "run a local Terraform Cloud (API and blob host) for demos and tests"),
     "mock": ("mock", "turn `terraform show -json` plan output into a Sentinel mock bundle"),
@@ -16,22 +17,28 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="tfc-sentinel", description=__doc__)
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The full parser, or with ``only`` set, one whose other verbs are listed but not imported."""
+    parser = argparse.ArgumentParser(
+        prog="tfc-sentinel", description="Test Terraform Cloud plans against Sentinel policies."
+    )
     from tfc_sentinel import __version__
 
     parser.add_argument("--version", action="version", version=f"tfc-sentinel {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for verb, (module_name, help_text) in COMMANDS.items():
-        module = importlib.import_module(f"tfc_sentinel.cli.{module_name}")
         command = sub.add_parser(verb, help=help_text, description=help_text)
-        module.add_arguments(command)
-        command.set_defaults(_run=module.run)
+        if only in (None, verb):
+            module = importlib.import_module(f"tfc_sentinel.cli.{module_name}")
+            module.add_arguments(command)
+            command.set_defaults(_run=module.run)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    verb = next((arg for arg in argv if not arg.startswith("-")), None)
+    args = build_parser(verb if verb in COMMANDS else None).parse_args(argv)
     try:
         return int(args._run(args) or 0)
     except KeyboardInterrupt:

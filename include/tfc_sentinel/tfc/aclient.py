@@ -25,6 +25,7 @@ from tfc_sentinel.tfc.download import (
     atomic_file,
     blob_host,
     check_length,
+    hiding_url,
     resolve_location,
 )
 from tfc_sentinel.tfc.errors import (
@@ -220,6 +221,10 @@ class AsyncTfcClient:
         url = resolve_location(self.config.url(f"/plan-exports/{export_id}/download"), location)
         where = f"GET /plan-exports/{export_id}/download (blob host {blob_host(url)})"
         log.info("downloading plan export %s from blob host %s", export_id, blob_host(url))
+        with hiding_url(url):
+            await self._fetch_blob(url, target, where)
+
+    async def _fetch_blob(self, url: str, target: Path, where: str) -> None:
         try:
             async with self._session(blob=True).get(url, ssl=self._ssl) as response:
                 if response.status != 200:

@@ -20,6 +20,7 @@ from tfc_sentinel.tfc.download import (
     atomic_file,
     blob_host,
     check_length,
+    hiding_url,
     resolve_location,
 )
 from tfc_sentinel.tfc.errors import (
@@ -208,6 +209,10 @@ class TfcClient:
         url = resolve_location(self.config.url(f"/plan-exports/{export_id}/download"), location)
         where = f"GET /plan-exports/{export_id}/download (blob host {blob_host(url)})"
         log.info("downloading plan export %s from blob host %s", export_id, blob_host(url))
+        with hiding_url(url):
+            self._fetch_blob(url, target, where)
+
+    def _fetch_blob(self, url: str, target: Path, where: str) -> None:
         try:
             with self._blob.get(
                 url,

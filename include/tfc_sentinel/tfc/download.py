@@ -8,14 +8,65 @@ scrubbed from any error text before the text leaves this package.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import tempfile
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 from urllib.parse import urljoin, urlsplit
 
 CHUNK_SIZE = 1024 * 1024
+
+
+class _SecretUrlFilter(logging.Filter):
+    """Scrubs the signed URLs of downloads in flight from HTTP libraries' own log records.
+
+    urllib3 logs every request line at DEBUG (``"GET /v1/object/<secret> HTTP/1.1" 200``); a task
+    log at DEBUG level would otherwise carry the signed URL.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._lock = threading.Lock()
+        self._secrets: dict[str, int] = {}
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self._secrets:
+            message = record.getMessage()
+            with self._lock:
+                secrets = sorted(self._secrets, key=len, reverse=True)
+            for secret in secrets:
+                message = message.replace(secret, "<redacted>")
+            record.msg, record.args = message, None
+        return True
+
+    @contextlib.contextmanager
+    def hiding(self, url: str) -> Iterator[None]:
+        parts = urlsplit(url)
+        pieces = {url, parts.path + (f"?{parts.query}" if parts.query else "")} - {"", "/"}
+        with self._lock:
+            for piece in pieces:
+                self._secrets[piece] = self._secrets.get(piece, 0) + 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                for piece in pieces:
+                    self._secrets[piece] -= 1
+                    if not self._secrets[piece]:
+                        del self._secrets[piece]
+
+
+_FILTER = _SecretUrlFilter()
+for _name in ("urllib3.connectionpool", "urllib3.connection", "urllib3.response", "aiohttp.client"):
+    logging.getLogger(_name).addFilter(_FILTER)
+
+
+def hiding_url(url: str) -> contextlib.AbstractContextManager[None]:
+    """While the block runs, ``url`` is scrubbed from the HTTP libraries' log records."""
+    return _FILTER.hiding(url)
 
 
 def resolve_location(api_url: str, location: str) -> str:

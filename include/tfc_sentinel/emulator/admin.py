@@ -1,0 +1,106 @@
+"""Test-only routes under ``/_emulator`` on the API port: inspect, reset, seed, fault, move the clock.
+
+No authentication and no content-type rule (plain JSON is fine); never rate limited, faulted or logged.
+Bad input gets 422 with a JSON:API error naming the problem.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from starlette.responses import JSONResponse, Response
+
+from tfc_sentinel.emulator.api import get_state
+from tfc_sentinel.emulator.errors import BadSeed, Invalid
+from tfc_sentinel.emulator.state import EmulatorState
+
+State = Annotated[EmulatorState, Depends(get_state)]
+router = APIRouter(prefix="/_emulator", include_in_schema=False)
+
+
+async def json_object(request: Request) -> dict[str, Any]:
+    try:
+        body = json.loads(await request.body() or b"{}")
+    except ValueError:
+        raise Invalid("the request body is not valid JSON", pointer="") from None
+    if not isinstance(body, dict):
+        raise Invalid("the request body must be a JSON object", pointer="")
+    return body
+
+
+def reply(body: dict[str, Any], status_code: int = 200) -> Response:
+    return JSONResponse(body, status_code=status_code)
+
+
+@router.get("/state")
+async def state_page(state: State) -> Response:
+    """Counters: live exports, exports by status, requests per endpoint, blob requests and auth leaks."""
+    return reply({**state.snapshot(), "config": state.config.tunables(), "faults": state.faults.to_json()})
+
+
+@router.get("/requests")
+async def request_log(state: State) -> Response:
+    """Each request: app, method, path, template, status, fault, authorization (sent or not), user, time."""
+    return reply({"requests": state.recorder.entries()})
+
+
+@router.post("/reset")
+async def reset(state: State) -> Response:
+    state.reset()
+    return reply({"reset": True})
+
+
+@router.get("/faults")
+async def show_faults(state: State) -> Response:
+    return reply(state.faults.to_json())
+
+
+@router.post("/faults")
+async def add_faults(request: Request, state: State) -> Response:
+    """Body: ``{"rules": [rule, …], "export_outcomes": {"plan-…" | "*": "errored" | "canceled" | "stuck" | null}}``."""
+    try:
+        state.faults.add(await json_object(request))
+    except ValueError as exc:
+        raise Invalid(str(exc), pointer="") from None
+    return reply(state.faults.to_json(), status_code=201)
+
+
+@router.delete("/faults")
+async def clear_faults(state: State) -> Response:
+    state.faults.clear()
+    return reply(state.faults.to_json())
+
+
+@router.post("/clock/advance")
+async def advance_clock(request: Request, state: State) -> Response:
+    seconds = (await json_object(request)).get("seconds")
+    if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not seconds >= 0:
+        raise Invalid("'seconds' must be a number >= 0 (the clock only moves forward)", pointer="/seconds")
+    state.clock.advance(seconds)
+    return reply(state.snapshot()["clock"])
+
+
+@router.get("/config")
+async def show_config(state: State) -> Response:
+    return reply(state.config.tunables())
+
+
+@router.patch("/config")
+async def change_config(request: Request, state: State) -> Response:
+    try:
+        state.config.update(await json_object(request))
+    except ValueError as exc:
+        raise Invalid(str(exc), pointer="") from None
+    return reply(state.config.tunables())
+
+
+@router.post("/seed")
+async def seed(request: Request, state: State) -> Response:
+    """Add organizations, users (with tokens), workspaces and runs with inline plan JSON; returns their IDs."""
+    try:
+        created = state.store.load(await json_object(request))
+    except BadSeed as exc:
+        raise Invalid(str(exc), pointer="") from None
+    return reply(created, status_code=201)
