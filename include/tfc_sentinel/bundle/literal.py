@@ -13,39 +13,17 @@ import math
 import re
 from collections.abc import Iterable, Mapping
 from json.encoder import encode_basestring  # type: ignore[attr-defined]  # C-accelerated
-from typing import Any, Final
+from typing import Any
+
+from tfc_sentinel.lang.values import INT64_MAX, INT64_MIN, UNDEFINED, Undefined
 
 __all__ = ["UNDEFINED", "Undefined", "module_source", "render"]
 
-INT64_MIN: Final = -(2**63)
-INT64_MAX: Final = 2**63 - 1
 
 # Python strings decoded from JSON ``\ud800``-style escapes may hold lone surrogates, which are not
 # valid UTF-8; Go (and so Sentinel) would see U+FFFD there, so the renderer substitutes it.
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
-
-class Undefined:
-    """Sentinel's ``undefined``: stored as a value in mocks (e.g. tfrun's ``commit_sha`` outside VCS)."""
-
-    _instance: Undefined | None = None
-
-    def __new__(cls) -> Undefined:
-        if cls._instance is None:
-            cls._instance = super().__new__(cls)
-        return cls._instance
-
-    def __repr__(self) -> str:
-        return "undefined"
-
-    def __bool__(self) -> bool:
-        return False
-
-    def __reduce__(self) -> str:
-        return "UNDEFINED"
-
-
-UNDEFINED: Final = Undefined()
 
 _INDENTS = ["\t" * i for i in range(64)]
 # ``encode_basestring`` (C) emits \" \\ \n \r \t \b \f and \u00XX for other control characters: all Go
