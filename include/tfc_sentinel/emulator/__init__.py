@@ -3,9 +3,13 @@ port, seeded fixtures, fault injection and test-only admin routes under ``/_emul
 
 Exports load lazily, so importing ``tfc_sentinel.emulator.config`` (e.g. for CLI defaults) stays cheap.
 
-Not built yet (tfc-api.md checklist items 14-15): notification configurations and run tasks. They fit as
-``notifications.py`` / ``runtasks.py`` with their records in ``Store``, their routers included by
-``server.create_api_app``, and a sender driven from admin routes (no background tasks needed).
+Run-task results exist on the receiving side: ``POST /_emulator/task-results`` makes one (standing in for
+the run-task request) and ``PATCH /api/v2/task-results/{id}/callback`` takes the verdict.
+
+Not built yet (tfc-api.md checklist items 14-15): notification configurations and the run-task sender.
+They fit as ``notifications.py`` / ``runtasks.py`` with their records in ``Store`` (the sender reads
+``TaskResult.handout`` and ``stage``), their routers included by ``server.create_api_app``, and a sender
+driven from admin routes (no background tasks needed).
 """
 
 from __future__ import annotations

@@ -14,6 +14,7 @@ from starlette.responses import JSONResponse, Response
 
 from tfc_sentinel.emulator.api import get_state
 from tfc_sentinel.emulator.errors import BadSeed, Invalid
+from tfc_sentinel.emulator.models import TASK_ENFORCEMENT_LEVELS, TASK_STAGES
 from tfc_sentinel.emulator.state import EmulatorState
 
 State = Annotated[EmulatorState, Depends(get_state)]
@@ -36,13 +37,15 @@ def reply(body: dict[str, Any], status_code: int = 200) -> Response:
 
 @router.get("/state")
 async def state_page(state: State) -> Response:
-    """Counters: live exports, exports by status, requests per endpoint, blob requests and auth leaks."""
+    """Counters: live exports, exports by status, task results, requests per endpoint, blob requests and
+    auth leaks."""
     return reply({**state.snapshot(), "config": state.config.tunables(), "faults": state.faults.to_json()})
 
 
 @router.get("/requests")
 async def request_log(state: State) -> Response:
-    """Each request: app, method, path, template, status, fault, authorization (sent or not), user, time."""
+    """Each request: app, method, path, template, status, fault, authorization (sent or not), credential
+    (``user``, ``task-result``, ``unknown`` or None), user, time."""
     return reply({"requests": state.recorder.entries()})
 
 
@@ -104,3 +107,34 @@ async def seed(request: Request, state: State) -> Response:
     except BadSeed as exc:
         raise Invalid(str(exc), pointer="") from None
     return reply(created, status_code=201)
+
+
+@router.post("/task-results")
+async def create_task_result(request: Request, state: State) -> Response:
+    """Stand in for Terraform Cloud sending a run-task request: make a pending result and hand out what
+    the request would carry. Body: ``{"run_id": "run-…", "stage": "post_plan", "enforcement_level":
+    "mandatory", "require_code": false}`` (all but ``run_id`` optional). The access token is shown only here."""
+    body = await json_object(request)
+    run_id = body.get("run_id")
+    if not isinstance(run_id, str) or run_id not in state.store.runs:
+        raise Invalid(f"'run_id' must name an existing run, got {run_id!r}", pointer="/run_id")
+    choices = {
+        "stage": (TASK_STAGES, "post_plan"),
+        "enforcement_level": (TASK_ENFORCEMENT_LEVELS, "mandatory"),
+    }
+    picked = {}
+    for name, (allowed, default) in choices.items():
+        picked[name] = body.get(name, default)
+        if picked[name] not in allowed:
+            raise Invalid(f"'{name}' must be one of {', '.join(allowed)}", pointer=f"/{name}")
+    require_code = body.get("require_code", False)
+    if not isinstance(require_code, bool):
+        raise Invalid("'require_code' must be true or false", pointer="/require_code")
+    result = state.store.create_task_result(run_id, require_code=require_code, **picked)
+    return reply(result.handout(str(request.base_url)), status_code=201)
+
+
+@router.get("/task-results/{task_result_id}")
+async def show_task_result(task_result_id: str, state: State) -> Response:
+    """Status (``errored`` once the deadline passed), message, url, outcomes and every PATCH received."""
+    return reply(state.store.describe_task_result(task_result_id))

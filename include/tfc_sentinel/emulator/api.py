@@ -1,4 +1,5 @@
-"""The ``/api/v2`` routes: the part of Terraform Cloud's API tfc-sentinel uses (tfc-api.md sections 1-10).
+"""The ``/api/v2`` routes: the part of Terraform Cloud's API tfc-sentinel uses (tfc-api.md sections 1-10,
+and the run-task callback of section 12).
 
 Handlers only translate HTTP to store calls and store records to JSON:API; the behaviour lives in
 ``store``. Nothing here is test-only: faults, rate limits and the request log sit in ``middleware``.
@@ -25,6 +26,12 @@ from tfc_sentinel.emulator.models import (
     FINAL_RUN_STATUSES,
     KNOWN_RUN_STATUSES,
     RUN_OPERATIONS,
+    TASK_CALLBACK_STATUSES,
+    TASK_MESSAGE_MAX,
+    TASK_OUTCOME_BODY_MAX,
+    TASK_OUTCOMES_MAX,
+    TASK_TAG_LEVELS,
+    TASK_URL_MAX,
     Run,
     User,
 )
@@ -48,15 +55,20 @@ async def get_state(request: Request) -> EmulatorState:
     return request.app.state.emulator
 
 
+def require_media_type(request: Request) -> None:
+    """POST, PATCH and DELETE must send the JSON:API content type, even without a body (415)."""
+    if request.method in ("POST", "PATCH", "DELETE"):
+        media_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
+        if media_type != MEDIA_TYPE:
+            raise UnsupportedMediaType(f"send Content-Type: {MEDIA_TYPE} (got {media_type or 'none'})")
+
+
 async def caller(request: Request) -> User:
     """The token's user; then, for POST/PATCH/DELETE, the JSON:API content type (even without a body)."""
     user = request.app.state.emulator.store.user_for_token(bearer_token(request.headers))
     if user is None:
         raise Unauthorized()
-    if request.method in ("POST", "PATCH", "DELETE"):
-        media_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
-        if media_type != MEDIA_TYPE:
-            raise UnsupportedMediaType(f"send Content-Type: {MEDIA_TYPE} (got {media_type or 'none'})")
+    require_media_type(request)
     return user
 
 
@@ -323,6 +335,126 @@ async def list_comments(run_id: str, request: Request, state: State, user: Calle
 @router.get("/comments/{comment_id}")
 async def show_comment(comment_id: str, state: State, user: Caller) -> Response:
     return document(jsonapi.comment(state.store.comment(user, comment_id)))
+
+
+# -- run-task callbacks ----------------------------------------------------------------------------------------
+
+
+@router.patch("/task-results/{task_result_id}/callback")
+async def task_result_callback(task_result_id: str, request: Request, state: State) -> Response:
+    """A run task reports progress or its verdict. Only that result's access token works here: user API
+    tokens are 401, so a client that sends its own token instead is caught."""
+    token = bearer_token(request.headers)
+    if token is None or state.store.task_result_for_token(token) is None:
+        raise Unauthorized()
+    require_media_type(request)
+    result = state.store.task_result_for_callback(task_result_id, token, request.query_params.get("code"))
+    raw = await request.body()
+    try:
+        body: Any = json.loads(raw)
+    except ValueError:
+        body = raw.decode("utf-8", errors="replace")  # kept for the record; parse_task_result rejects it
+    result = state.store.update_task_result(result, body, parse_task_result)
+    return document(jsonapi.task_result(result, state.store))
+
+
+def parse_task_result(body: Any) -> dict[str, Any]:
+    """The TaskResult fields a callback body sets, after the checks of tfc-api.md section 12 (422 with a
+    pointer to the first problem). ``message``, ``url`` and ``outcomes`` change only when sent."""
+    if not isinstance(body, dict) or not isinstance(body.get("data"), dict):
+        raise Invalid("the request body needs a top-level `data` object", pointer="/data")
+    data = body["data"]
+    if data.get("type") != "task-results":
+        raise Invalid('data.type must be "task-results"', pointer="/data/type")
+    attributes = data.get("attributes")
+    if not isinstance(attributes, dict):
+        raise Invalid("data.attributes must be an object", pointer="/data/attributes")
+    status = attributes.get("status")
+    if status not in TASK_CALLBACK_STATUSES:
+        raise Invalid(
+            f"status must be one of {', '.join(TASK_CALLBACK_STATUSES)}, got {status!r}",
+            pointer="/data/attributes/status",
+        )
+    changes: dict[str, Any] = {"status": status}
+    message = attributes.get("message")
+    if message is not None:
+        if not isinstance(message, str) or not 1 <= len(message) <= TASK_MESSAGE_MAX:
+            raise Invalid(
+                f"message must be a string of 1 to {TASK_MESSAGE_MAX} characters",
+                pointer="/data/attributes/message",
+            )
+        changes["message"] = message
+    url = attributes.get("url")
+    if url is not None:
+        if not isinstance(url, str) or len(url) > TASK_URL_MAX:
+            raise Invalid(
+                f"url must be a string of at most {TASK_URL_MAX} characters", pointer="/data/attributes/url"
+            )
+        changes["url"] = url
+    relationships = data.get("relationships")
+    if relationships is not None and not isinstance(relationships, dict):
+        raise Invalid("data.relationships must be an object", pointer="/data/relationships")
+    if relationships and "outcomes" in relationships:
+        changes["outcomes"] = parse_outcomes(member(relationships, "outcomes", "data"))
+    return changes
+
+
+def parse_outcomes(rows: Any) -> list[dict[str, Any]]:
+    """The outcome attribute objects, checked: ids and descriptions, tag levels, body size, count."""
+    pointer = "/data/relationships/outcomes/data"
+    if not isinstance(rows, list):
+        raise Invalid("relationships.outcomes.data must be a list", pointer=pointer)
+    if len(rows) > TASK_OUTCOMES_MAX:
+        raise Invalid(f"at most {TASK_OUTCOMES_MAX} outcomes, got {len(rows)}", pointer=pointer)
+    outcomes = []
+    for index, row in enumerate(rows):
+        at = f"{pointer}/{index}"
+        if not isinstance(row, dict) or row.get("type") != "task-result-outcomes":
+            raise Invalid('each outcome needs type "task-result-outcomes"', pointer=f"{at}/type")
+        attributes = row.get("attributes")
+        if not isinstance(attributes, dict):
+            raise Invalid("an outcome needs an attributes object", pointer=f"{at}/attributes")
+        for name in ("outcome-id", "description"):
+            value = attributes.get(name)
+            if not isinstance(value, str) or not value.strip():
+                raise Invalid(f"{name} is required (a non-empty string)", pointer=f"{at}/attributes/{name}")
+        for name in ("body", "url"):
+            if attributes.get(name) is not None and not isinstance(attributes[name], str):
+                raise Invalid(f"{name} must be a string", pointer=f"{at}/attributes/{name}")
+        if len((attributes.get("body") or "").encode()) > TASK_OUTCOME_BODY_MAX:
+            raise Invalid(
+                f"an outcome body may hold at most {TASK_OUTCOME_BODY_MAX} bytes",
+                pointer=f"{at}/attributes/body",
+            )
+        check_tags(attributes.get("tags"), f"{at}/attributes/tags")
+        outcomes.append(attributes)
+    return outcomes
+
+
+def escape(token: str) -> str:
+    """One JSON pointer reference token (RFC 6901): tag names may hold ``/`` or ``~``."""
+    return token.replace("~", "~0").replace("/", "~1")
+
+
+def check_tags(tags: Any, pointer: str) -> None:
+    """``tags``: an object of tag name -> list of ``{"label", "level"}``, level none/info/warning/error."""
+    if tags is None:
+        return
+    if not isinstance(tags, dict):
+        raise Invalid("tags must be an object of tag name -> list of labels", pointer=pointer)
+    for name, labels in tags.items():
+        if not isinstance(labels, list):
+            raise Invalid(f"tag {name!r} must be a list of labels", pointer=f"{pointer}/{escape(name)}")
+        for index, label in enumerate(labels):
+            at = f"{pointer}/{escape(name)}/{index}"
+            if not isinstance(label, dict) or not isinstance(label.get("label"), str):
+                raise Invalid("a tag needs a string label", pointer=f"{at}/label")
+            level = label.get("level", "none")
+            if level not in TASK_TAG_LEVELS:
+                raise Invalid(
+                    f"tag level must be one of {', '.join(TASK_TAG_LEVELS)}, got {level!r}",
+                    pointer=f"{at}/level",
+                )
 
 
 # -- the app -------------------------------------------------------------------------------------------------------

@@ -37,6 +37,13 @@ class Unauthorized(EmulatorError):
     title = "unauthorized"
 
 
+class Conflict(EmulatorError):
+    """The resource's state forbids the change, e.g. a PATCH to a run-task result that is already final."""
+
+    status = 409
+    title = "conflict"
+
+
 class UnsupportedMediaType(EmulatorError):
     status = 415
     title = "unsupported media type"

@@ -20,6 +20,7 @@ from tfc_sentinel.emulator.models import (
     Plan,
     PlanExport,
     Run,
+    TaskResult,
     Workspace,
 )
 from tfc_sentinel.emulator.store import Store
@@ -224,6 +225,26 @@ def comment(c: Comment) -> dict[str, Any]:
             "run": {"data": ref("runs", c.run_id)},
         },
         "links": {"self": f"{API}/comments/{c.id}"},
+    }
+
+
+def task_result(result: TaskResult, store: Store) -> dict[str, Any]:
+    """A ``task-results`` resource as the callback's 200 returns it. Terraform Cloud relates it to a
+    task stage; the emulator has no task stages yet, so it names the run instead."""
+    return {
+        "id": result.id,
+        "type": "task-results",
+        "attributes": {
+            "status": store.task_result_status(result),
+            "message": result.message,
+            "url": result.url,
+            "workspace-task-enforcement-level": result.enforcement_level,
+            "created-at": isoformat(result.created_at),
+            "updated-at": isoformat(result.updated_at),
+            "status-timestamps": _stamps(result.status_timestamps),
+        },
+        "relationships": {"run": {"data": ref("runs", result.run_id)}},
+        "links": {"self": f"{API}/task-results/{result.id}"},
     }
 
 

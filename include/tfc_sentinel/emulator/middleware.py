@@ -49,7 +49,8 @@ class EmulatorMiddleware:
             await self.app(scope, receive, send)
             return
         headers = Headers(scope=scope)
-        user = self.state.store.user_for_token(bearer_token(headers)) if self.kind == "api" else None
+        token = bearer_token(headers) if self.kind == "api" else None
+        user = self.state.store.user_for_token(token)
         entry: dict[str, Any] = {
             "app": self.kind,
             "method": scope["method"],
@@ -58,6 +59,7 @@ class EmulatorMiddleware:
             "status": None,
             "fault": None,
             "authorization": "authorization" in headers,
+            "credential": self._credential(token, user),
             "user": user.id if user else None,
         }
 
@@ -85,6 +87,15 @@ class EmulatorMiddleware:
         if self.kind == "api" and await self._rate_limited(scope, receive, recording_send, user, entry):
             return
         await self.app(scope, receive, recording_send)
+
+    def _credential(self, token: str | None, user: User | None) -> str | None:
+        """Which kind of bearer token came (never the token): tests prove a run-task callback carried the
+        task result's access token and not the client's own API token."""
+        if token is None:
+            return None
+        if user is not None:
+            return "user"
+        return "task-result" if self.state.store.task_result_for_token(token) else "unknown"
 
     async def _rate_limited(
         self, scope: Scope, receive: Receive, send: Send, user: User | None, entry: dict[str, Any]

@@ -59,6 +59,21 @@ RUN_OPERATIONS: Final = ("plan_only", "plan_and_apply", "save_plan", "refresh_on
 LIVE_EXPORT_STATUSES: Final = frozenset({"pending", "queued", "finished"})
 EXPORT_OUTCOMES: Final = ("errored", "canceled", "stuck")
 
+# Run tasks (tfc-api.md section 12).
+TASK_STAGES: Final = ("pre_plan", "post_plan", "pre_apply", "post_apply")
+TASK_ENFORCEMENT_LEVELS: Final = ("mandatory", "advisory")
+TASK_CALLBACK_STATUSES: Final = ("passed", "failed", "running")
+"""What a callback may send; ``pending`` (before any callback) and ``errored`` are Terraform Cloud's own."""
+FINAL_TASK_STATUSES: Final = frozenset({"passed", "failed", "errored"})
+TASK_RESULT_DEADLINE: Final = 600.0
+"""Seconds after the run-task request within which a final status must arrive, else ``errored``."""
+TASK_TAG_LEVELS: Final = ("none", "info", "warning", "error")
+TASK_MESSAGE_MAX: Final = 1000
+TASK_URL_MAX: Final = 500
+TASK_OUTCOMES_MAX: Final = 250
+TASK_OUTCOME_BODY_MAX: Final = 5 * 1024 * 1024
+"""Bytes (UTF-8) of one outcome ``body``; 1 MB is only Terraform Cloud's recommendation."""
+
 
 def new_id(prefix: str) -> str:
     """A random ``<prefix>-<16 alphanumerics>`` ID, the shape Terraform Cloud uses."""
@@ -208,3 +223,56 @@ class BlobGrant:
     export_id: str
     data: bytes
     expires_at: float
+
+
+@dataclass
+class TaskResult:
+    """One run task's result for one run stage, as the callback side sees it.
+
+    ``status`` is the stored one; ``Store.task_result_status`` derives the current one, turning an
+    unfinished result ``errored`` once the clock passes ``deadline_at`` (nothing runs in the background).
+    The sender (run-task requests, not built yet) reads ``stage``, ``enforcement_level``,
+    ``access_token`` and ``callback_path`` from here to build its payload.
+    """
+
+    id: str
+    run_id: str
+    stage: str
+    access_token: str = field(repr=False)
+    """The bearer token for this result's callback only; never shown again after creation."""
+    callback_secret: str = field(repr=False)
+    """Random code for the callback URL's query, used when ``require_code`` is set (the URL must then
+    be used verbatim, as Terraform Cloud's may carry such a code)."""
+    created_at: float
+    enforcement_level: str = "mandatory"
+    require_code: bool = False
+    status: str = "pending"
+    message: str | None = None
+    url: str | None = None
+    outcomes: list[dict[str, Any]] = field(default_factory=list)
+    """The outcome ``attributes`` objects of the latest PATCH that sent outcomes."""
+    updated_at: float = 0.0
+    status_timestamps: dict[str, float] = field(default_factory=dict)
+    """``running-at``, ``passed-at``, … : the first time each status was reached."""
+    patches: list[dict[str, Any]] = field(default_factory=list)
+    """Every PATCH made with this result's token: ``received_at``, ``response_status`` (200, 409, 422) and
+    ``body`` (the parsed JSON, or the text when it was not JSON)."""
+
+    @property
+    def deadline_at(self) -> float:
+        return self.created_at + TASK_RESULT_DEADLINE
+
+    @property
+    def callback_path(self) -> str:
+        """The callback URL without scheme and host; absolute URLs add the API host the caller used."""
+        path = f"/api/v2/task-results/{self.id}/callback"
+        return f"{path}?code={self.callback_secret}" if self.require_code else path
+
+    def handout(self, api_url: str) -> dict[str, Any]:
+        """What a run-task request would carry: the absolute callback URL and the access token."""
+        return {
+            "id": self.id,
+            "callback_url": f"{api_url.rstrip('/')}{self.callback_path}",
+            "access_token": self.access_token,
+            "status": self.status,
+        }

@@ -240,3 +240,22 @@ class EmulatorServer:
     def snapshot(self) -> dict[str, Any]:
         """The ``GET /_emulator/state`` counters."""
         return self._on_loop(self.state.snapshot)
+
+    def create_task_result(
+        self,
+        run_id: str,
+        stage: str = "post_plan",
+        *,
+        enforcement_level: str = "mandatory",
+        require_code: bool = False,
+    ) -> dict[str, Any]:
+        """A pending run-task result, as ``POST /_emulator/task-results``: ``id``, ``callback_url`` (on
+        ``api_url``), ``access_token``, ``status``. Unchecked arguments: the admin route validates."""
+        result = self._on_loop(
+            lambda: self.state.store.create_task_result(run_id, stage, enforcement_level, require_code)
+        )
+        return result.handout(self.api_url)
+
+    def task_result(self, task_result_id: str) -> dict[str, Any]:
+        """``GET /_emulator/task-results/{id}``: status, message, url, outcomes, PATCHes; no token."""
+        return self._on_loop(lambda: self.state.store.describe_task_result(task_result_id))

@@ -37,8 +37,8 @@ class RequestRecorder:
             self.leaks: list[dict[str, Any]] = []
 
     def record(self, entry: dict[str, Any]) -> None:
-        """Add a request as it arrives (app, method, path, template, fault, authorization, user); the
-        caller fills in ``status`` on the same dict when the response starts (None: no response)."""
+        """Add a request as it arrives (app, method, path, template, fault, authorization, credential,
+        user); the caller fills in ``status`` on the same dict when the response starts (None: no response)."""
         entry["time"] = isoformat(self.clock.now())
         with self._lock:
             self.log.append(entry)
@@ -94,11 +94,12 @@ class EmulatorState:
                 self.store.add_token(token, username)
 
     def snapshot(self) -> dict[str, Any]:
-        """The admin state page: clock, export counters, request counters and blob leaks."""
+        """The admin state page: clock, export counters, comments, task results, request counters, leaks."""
         return {
             "clock": {"offset_seconds": self.clock.offset, "now": isoformat(self.clock.now())},
             **self.store.export_counts(),
             "exports": self.store.export_summaries(),
             "comments": len(self.store.comments),
+            "task_results": len(self.store.task_results),
             **self.recorder.counters(),
         }

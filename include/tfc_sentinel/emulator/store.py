@@ -7,6 +7,7 @@ method takes the lock.
 
 from __future__ import annotations
 
+import hmac
 import secrets
 import threading
 from collections.abc import Callable, Iterable, Mapping
@@ -14,9 +15,10 @@ from typing import Any
 
 from tfc_sentinel.emulator.clock import Clock, isoformat
 from tfc_sentinel.emulator.config import EmulatorConfig
-from tfc_sentinel.emulator.errors import BadSeed, Invalid, NotFound
+from tfc_sentinel.emulator.errors import BadSeed, Conflict, EmulatorError, Invalid, NotFound, Unauthorized
 from tfc_sentinel.emulator.fixtures import parse_document
 from tfc_sentinel.emulator.models import (
+    FINAL_TASK_STATUSES,
     LIVE_EXPORT_STATUSES,
     BlobGrant,
     Comment,
@@ -24,6 +26,7 @@ from tfc_sentinel.emulator.models import (
     Plan,
     PlanExport,
     Run,
+    TaskResult,
     User,
     Workspace,
     new_id,
@@ -32,6 +35,8 @@ from tfc_sentinel.emulator.models import (
 # (outcome, error message) for a plan's next export; None means "finish normally".
 OutcomeLookup = Callable[[str], tuple[str, str | None] | None]
 ArchiveBuilder = Callable[[Mapping[str, Any], Mapping[str, Any] | None], bytes]
+# Checks a callback body and returns the attributes to change (status, and message, url, outcomes if sent).
+TaskResultParser = Callable[[Any], dict[str, Any]]
 
 DUPLICATE_EXPORT = "a plan export of this data-type is already pending or downloadable"
 DEFAULT_ERROR_MESSAGE = "the sentinel mock bundle could not be generated (emulated failure)"
@@ -45,7 +50,7 @@ def _default_archive_builder(plan: Mapping[str, Any], run: Mapping[str, Any] | N
 
 
 class Store:
-    """Users, organizations, workspaces, runs, plans, exports, comments and blob grants."""
+    """Users, organizations, workspaces, runs, plans, exports, comments, blob grants and task results."""
 
     def __init__(
         self,
@@ -73,6 +78,8 @@ class Store:
             self.comments: dict[str, Comment] = {}
             self.blobs: dict[str, BlobGrant] = {}
             self.deleted_exports = 0
+            self.task_results: dict[str, TaskResult] = {}
+            self.task_tokens: dict[str, str] = {}  # access token -> task result id
 
     # -- seeding ---------------------------------------------------------------------------------------
 
@@ -395,6 +402,109 @@ class Store:
                 raise NotFound(f"comment {comment_id!r} not found")
             self.run(user, comment.run_id)
             return comment
+
+    # -- run-task results ------------------------------------------------------------------------------
+
+    def create_task_result(
+        self, run_id: str, stage: str, enforcement_level: str = "mandatory", require_code: bool = False
+    ) -> TaskResult:
+        """A result waiting for its callback, as Terraform Cloud makes one when it sends a run-task request."""
+        with self.lock:
+            if run_id not in self.runs:
+                raise NotFound(f"run {run_id!r} not found")
+            now = self.clock.now()
+            result = TaskResult(
+                id=new_id("taskrs"),
+                run_id=run_id,
+                stage=stage,
+                access_token=secrets.token_urlsafe(32),
+                callback_secret=secrets.token_urlsafe(24),
+                created_at=now,
+                updated_at=now,
+                enforcement_level=enforcement_level,
+                require_code=require_code,
+            )
+            self.task_results[result.id] = result
+            self.task_tokens[result.access_token] = result.id
+            return result
+
+    def task_result_for_token(self, token: str | None) -> TaskResult | None:
+        """The result whose access token this is (user API tokens never match)."""
+        with self.lock:
+            result_id = self.task_tokens.get(token) if token else None
+            return self.task_results.get(result_id) if result_id else None
+
+    def task_result(self, task_result_id: str) -> TaskResult:
+        with self.lock:
+            result = self.task_results.get(task_result_id)
+            if result is None:
+                raise NotFound(f"task result {task_result_id!r} not found")
+            return result
+
+    def task_result_for_callback(self, task_result_id: str, token: str, code: str | None) -> TaskResult:
+        """The result a callback addresses: 404 if unknown (or its URL code is wrong), 401 for a token
+        that belongs to another result. The caller has already checked the token is some result's."""
+        with self.lock:
+            result = self.task_result(task_result_id)
+            if result.require_code and not (code and hmac.compare_digest(code, result.callback_secret)):
+                raise NotFound(f"task result {task_result_id!r} not found")
+            if not hmac.compare_digest(token, result.access_token):
+                raise Unauthorized()
+            return result
+
+    def task_result_status(self, result: TaskResult) -> str:
+        """The status now: an unfinished result turns ``errored`` once its 10-minute deadline passes."""
+        with self.lock:
+            if result.status not in FINAL_TASK_STATUSES and self.clock.now() >= result.deadline_at:
+                result.status = "errored"
+                result.updated_at = result.deadline_at
+                result.status_timestamps.setdefault("errored-at", result.deadline_at)
+            return result.status
+
+    def update_task_result(self, result: TaskResult, body: Any, parse: TaskResultParser) -> TaskResult:
+        """Apply one callback: 409 once final (checked before the body), then ``parse`` (422), then the
+        change. Every attempt lands in ``result.patches`` with the status code it got."""
+        with self.lock:
+            now = self.clock.now()
+            answer = 200
+            try:
+                status = self.task_result_status(result)
+                if status in FINAL_TASK_STATUSES:
+                    raise Conflict(f"task result {result.id} is already final (status {status!r})")
+                changes = parse(body)
+            except EmulatorError as exc:
+                answer = exc.status
+                raise
+            finally:
+                result.patches.append(
+                    {"received_at": isoformat(now), "response_status": answer, "body": body}
+                )
+            for name, value in changes.items():  # only what was sent; outcomes replace the previous set
+                setattr(result, name, value)
+            result.updated_at = now
+            result.status_timestamps.setdefault(f"{result.status}-at", now)
+            return result
+
+    def describe_task_result(self, task_result_id: str) -> dict[str, Any]:
+        """The admin view of a result: everything but its access token and callback code."""
+        with self.lock:
+            result = self.task_result(task_result_id)
+            return {
+                "id": result.id,
+                "run_id": result.run_id,
+                "stage": result.stage,
+                "enforcement_level": result.enforcement_level,
+                "status": self.task_result_status(result),
+                "message": result.message,
+                "url": result.url,
+                "outcomes": [dict(outcome) for outcome in result.outcomes],
+                "created_at": isoformat(result.created_at),
+                "updated_at": isoformat(result.updated_at),
+                "deadline_at": isoformat(result.deadline_at),
+                "status_timestamps": {k: isoformat(v) for k, v in result.status_timestamps.items()},
+                "patch_count": len(result.patches),
+                "patches": [dict(patch) for patch in result.patches],
+            }
 
 
 def _tfrun_variables(plan_json: Mapping[str, Any], run: Run) -> dict[str, dict[str, Any]]:
