@@ -85,6 +85,15 @@ async def advance_clock(request: Request, state: State) -> Response:
     return reply(state.snapshot()["clock"])
 
 
+@router.post("/clock/freeze")
+async def freeze_clock(request: Request, state: State) -> Response:
+    frozen = (await json_object(request)).get("frozen", True)
+    if not isinstance(frozen, bool):
+        raise Invalid("'frozen' must be true or false", pointer="/frozen")
+    state.clock.freeze(frozen)
+    return reply(state.snapshot()["clock"])
+
+
 @router.get("/config")
 async def show_config(state: State) -> Response:
     return reply(state.config.tunables())

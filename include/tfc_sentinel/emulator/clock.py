@@ -8,11 +8,20 @@ from datetime import UTC, datetime
 
 
 class Clock:
-    """Real time plus an offset that only ever grows until ``reset``."""
+    """Real time plus an offset that only ever grows until ``reset``; it can also stand still.
+
+    A frozen clock makes rate-limit tests exact: no bucket refills while a burst is sent, however
+    slow the machine running the test is.
+    """
 
     def __init__(self) -> None:
         self._offset = 0.0
+        self._frozen_at: float | None = None
         self._lock = threading.Lock()
+
+    @property
+    def frozen(self) -> bool:
+        return self._frozen_at is not None
 
     @property
     def offset(self) -> float:
@@ -20,7 +29,17 @@ class Clock:
 
     def now(self) -> float:
         """Seconds since the epoch, as the emulator sees them."""
-        return time.time() + self._offset
+        frozen_at = self._frozen_at
+        return (time.time() if frozen_at is None else frozen_at) + self._offset
+
+    def freeze(self, frozen: bool = True) -> None:
+        """Stop (or restart) the clock; advancing still works while it stands still."""
+        with self._lock:
+            if frozen and self._frozen_at is None:
+                self._frozen_at = time.time()
+            elif not frozen and self._frozen_at is not None:
+                self._offset += self._frozen_at - time.time()  # time stood still: never jump ahead
+                self._frozen_at = None
 
     def advance(self, seconds: float) -> None:
         if seconds < 0:
@@ -31,6 +50,7 @@ class Clock:
     def reset(self) -> None:
         with self._lock:
             self._offset = 0.0
+            self._frozen_at = None
 
 
 def isoformat(timestamp: float) -> str:

@@ -228,6 +228,10 @@ class EmulatorServer:
     def advance_clock(self, seconds: float) -> None:
         self._on_loop(lambda: self.state.clock.advance(seconds))
 
+    def freeze_clock(self, frozen: bool = True) -> None:
+        """Stop the emulator clock (rate-limit buckets stop refilling), or restart it."""
+        self._on_loop(lambda: self.state.clock.freeze(frozen))
+
     def configure(self, **changes: Any) -> None:
         """Change tunable settings, e.g. ``configure(export_delay=0.2, retry_after=True)``."""
         self._on_loop(lambda: self.state.config.update(changes))

@@ -96,7 +96,11 @@ class EmulatorState:
     def snapshot(self) -> dict[str, Any]:
         """The admin state page: clock, export counters, comments, task results, request counters, leaks."""
         return {
-            "clock": {"offset_seconds": self.clock.offset, "now": isoformat(self.clock.now())},
+            "clock": {
+                "offset_seconds": self.clock.offset,
+                "now": isoformat(self.clock.now()),
+                "frozen": self.clock.frozen,
+            },
             **self.store.export_counts(),
             "exports": self.store.export_summaries(),
             "comments": len(self.store.comments),
