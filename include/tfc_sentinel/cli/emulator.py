@@ -41,6 +41,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--fixtures", type=Path, metavar="DIR", help="seed from DIR/*.json instead of the built-in fixtures"
     )
+    parser.add_argument("--tls-cert", type=Path, metavar="PEM", help="serve HTTPS with this certificate")
+    parser.add_argument("--tls-key", type=Path, metavar="PEM", help="the certificate's private key")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -51,10 +53,19 @@ def run(args: argparse.Namespace) -> int:
     if args.export_delay < 0:
         print("tfc-sentinel emulator: --export-delay must be >= 0", file=sys.stderr)
         return 2
+    if (args.tls_cert is None) != (args.tls_key is None):
+        print("tfc-sentinel emulator: give both --tls-cert and --tls-key, or neither", file=sys.stderr)
+        return 2
+    tls = (str(args.tls_cert), str(args.tls_key)) if args.tls_cert else None
     config = EmulatorConfig(export_delay=args.export_delay, tokens={args.token: ""} if args.token else {})
     try:
         server = EmulatorServer(
-            config, host=args.host, port=args.port, blob_port=args.blob_port, fixtures_dir=args.fixtures
+            config,
+            host=args.host,
+            port=args.port,
+            blob_port=args.blob_port,
+            fixtures_dir=args.fixtures,
+            tls=tls,
         )
         server.start()
     except (BadSeed, OSError, RuntimeError) as exc:

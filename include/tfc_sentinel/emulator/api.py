@@ -301,7 +301,8 @@ async def download_plan_export(export_id: str, request: Request, state: State, u
     """302 to a short-lived blob URL on the blob host; the secret in the URL is its only credential."""
     secret = state.store.grant_blob(user, export_id)
     blob_base = (
-        request.app.state.blob_base_url or f"http://{request.url.hostname}:{request.app.state.blob_port}"
+        request.app.state.blob_base_url
+        or f"{request.url.scheme}://{request.url.hostname}:{request.app.state.blob_port}"
     )
     return RedirectResponse(f"{blob_base}/v1/object/{secret}", status_code=302)
 

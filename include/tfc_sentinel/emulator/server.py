@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import ssl
 import threading
 import time
 import urllib.error
@@ -84,9 +85,13 @@ class EmulatorServer:
         port: int = 0,
         blob_port: int = 0,
         fixtures_dir: Path | str | None = None,
+        tls: tuple[str, str] | None = None,
     ) -> None:
+        """``tls`` = (certificate PEM, key PEM) serves both hosts over HTTPS, as Terraform Enterprise does."""
         self.state = EmulatorState(config, fixtures_dir)
         self.host = host
+        self.tls = tls
+        self.scheme = "https" if tls else "http"
         self._ports = (port, blob_port)
         self.port = 0
         self.blob_port = 0
@@ -100,11 +105,11 @@ class EmulatorServer:
     @property
     def api_url(self) -> str:
         """Base URL of the API host, e.g. ``http://127.0.0.1:8750`` (append ``/api/v2/...``)."""
-        return f"http://{_url_host(self.host)}:{self.port}"
+        return f"{self.scheme}://{_url_host(self.host)}:{self.port}"
 
     @property
     def blob_url(self) -> str:
-        return f"http://{_url_host(self.host)}:{self.blob_port}"
+        return f"{self.scheme}://{_url_host(self.host)}:{self.blob_port}"
 
     @property
     def tokens(self) -> dict[str, str]:
@@ -149,6 +154,8 @@ class EmulatorServer:
                 access_log=False,
                 proxy_headers=False,  # keep uvicorn's own send callable reaching our middleware
                 timeout_graceful_shutdown=1,
+                ssl_certfile=self.tls[0] if self.tls else None,
+                ssl_keyfile=self.tls[1] if self.tls else None,
             )
             self._servers.append((uvicorn.Server(config), sock))
         self._thread = threading.Thread(target=self._serve, name="tfc-sentinel-emulator", daemon=True)
@@ -169,9 +176,11 @@ class EmulatorServer:
     def _wait_ready(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
         url = f"{self.api_url}/api/v2/ping"
+        # The readiness probe only asks "is it listening?": certificate checks are the clients' business.
+        context = ssl._create_unverified_context() if self.tls else None
         while True:
             try:
-                with urllib.request.urlopen(url, timeout=1) as response:
+                with urllib.request.urlopen(url, timeout=1, context=context) as response:
                     if response.status == 204:
                         return
             except (urllib.error.URLError, OSError):
