@@ -154,6 +154,9 @@ class AsyncTfcClient:
     async def get_workspace(self, organization: str, name: str) -> Workspace:
         return await self._drive(calls.get_workspace(organization, name))
 
+    async def get_workspace_by_id(self, workspace_id: str) -> Workspace:
+        return await self._drive(calls.get_workspace_by_id(workspace_id))
+
     async def get_run(self, run_id: str) -> Run:
         return await self._drive(calls.get_run(run_id))
 

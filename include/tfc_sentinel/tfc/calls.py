@@ -176,6 +176,12 @@ def get_workspace(organization: str, name: str) -> Flow[Workspace]:
     return _model(request, (yield request), Workspace.from_document)
 
 
+def get_workspace_by_id(workspace_id: str) -> Flow[Workspace]:
+    """A workspace by ID (a run only names its workspace's ID; its name and organization build app URLs)."""
+    request = ApiRequest("GET", f"/workspaces/{_check_id(workspace_id, 'workspace ID')}")
+    return _model(request, (yield request), Workspace.from_document)
+
+
 def list_runs(
     workspace_id: str,
     *,

@@ -131,6 +131,9 @@ class TfcClient:
     def get_workspace(self, organization: str, name: str) -> Workspace:
         return self._drive(calls.get_workspace(organization, name))
 
+    def get_workspace_by_id(self, workspace_id: str) -> Workspace:
+        return self._drive(calls.get_workspace_by_id(workspace_id))
+
     def get_run(self, run_id: str) -> Run:
         return self._drive(calls.get_run(run_id))
 
