@@ -26,7 +26,9 @@ class SentinelError(Exception):
 class SentinelRuntimeError(SentinelError):
     """Evaluation failed: a type error, a bad index target, a missing function return, ...."""
 
-    def __init__(self, message: str, position: Position | None = None, trace: list[str] | None = None) -> None:
+    def __init__(
+        self, message: str, position: Position | None = None, trace: list[str] | None = None
+    ) -> None:
         self.message = message
         self.position = position
         self.trace: list[str] = list(trace or [])
