@@ -97,6 +97,19 @@ def test_slow_replies_then_answers(acme: Api, admin: Admin) -> None:
         acme.get(f"/runs/{RUN_PLANNED}", timeout=0.1)
 
 
+def test_a_slow_request_that_outlives_a_reset_leaves_the_fresh_state_alone(
+    acme: Api, admin: Admin, reset: EmulatorServer
+) -> None:
+    admin.faults({"method": "GET", "path": "/api/v2/runs/{run_id}", "sequence": ["slow:0.5"]})
+    with pytest.raises(requests.Timeout):
+        acme.get(f"/runs/{RUN_PLANNED}", timeout=0.1)
+    reset.reset()
+    reset.configure(rate_limit_per_second=1)  # one request's worth of budget, and no refill:
+    reset.freeze_clock()
+    time.sleep(0.8)  # the slow request has woken up by now; dropped, it took no budget
+    assert acme.get(f"/runs/{RUN_PLANNED}").status_code == 200
+
+
 def test_lost_reply_still_creates_the_export(acme: Api, admin: Admin) -> None:
     """ "201 created but reply lost": recovery must find the export through relationships.exports."""
     admin.faults({"method": "POST", "path": "/api/v2/plan-exports", "sequence": ["lost"]})

@@ -16,7 +16,7 @@ from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tfc_sentinel.emulator.api import bearer_token
-from tfc_sentinel.emulator.faults import run_with_fault
+from tfc_sentinel.emulator.faults import drop_connection, run_with_fault
 from tfc_sentinel.emulator.jsonapi import JsonApiResponse, rate_limit_document
 from tfc_sentinel.emulator.models import User
 from tfc_sentinel.emulator.state import EmulatorState
@@ -79,10 +79,16 @@ class EmulatorMiddleware:
         # Logged on arrival, completed in place: a reset racing an in-flight request then cannot
         # receive that request's entry afterwards.
         self.state.recorder.record(entry)
+        generation = self.state.generation
         fault = self.state.faults.pick(scope["method"], scope["path"], entry["template"])
         if fault not in (None, "ok"):
             entry["fault"] = fault
             if await run_with_fault(fault, self.app, scope, receive, recording_send, send, hidden_status):
+                return
+            if self.state.generation != generation:
+                # A slow request outlived a reset: it belongs to the world before it, so it must not
+                # touch the fresh state (take a rate-limit token, create an export); drop it instead.
+                await drop_connection(send, receive)
                 return
         if self.kind == "api" and await self._rate_limited(scope, receive, recording_send, user, entry):
             return

@@ -77,11 +77,14 @@ class EmulatorState:
         self.store = Store(self.config, self.clock, outcome_for=self.faults.outcome_for)
         # Read once: a reset must not depend on files that may have changed since start.
         self._fixtures = load_fixture_dir(Path(fixtures_dir) if fixtures_dir else None)
+        self.generation = 0
+        """Bumped by every reset, so requests in flight across a reset can tell."""
         self.reset()
 
     def reset(self) -> None:
         """Back to the fixtures and initial configuration; faults, counters, limits and clock cleared."""
         with self.store.lock:
+            self.generation += 1
             self.config.restore(self.initial_config)
             self.clock.reset()
             self.faults.clear()
