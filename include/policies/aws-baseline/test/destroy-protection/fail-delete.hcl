@@ -1,0 +1,25 @@
+# A database deleted and a bucket replaced in an ordinary run.
+
+import "module" "plan-functions" {
+  source = "../../modules/plan-functions.sentinel"
+}
+
+mock "tfplan/v2" {
+  module {
+    source = "../../testdata/mocks/plan-noncompliant/mock-tfplan-v2.sentinel"
+  }
+}
+
+mock "tfrun" {
+  module {
+    source = "../../testdata/mocks/run-api-over-budget/mock-tfrun.sentinel"
+  }
+}
+
+test {
+  rules = {
+    main                     = false
+    is_destroy_run           = false
+    protected_resources_kept = false
+  }
+}

@@ -1,0 +1,14 @@
+# The kubernetes provider is configured as well.
+
+mock "tfconfig/v2" {
+  module {
+    source = "../../testdata/mocks/plan-noncompliant/mock-tfconfig-v2.sentinel"
+  }
+}
+
+test {
+  rules = {
+    main              = false
+    providers_allowed = false
+  }
+}

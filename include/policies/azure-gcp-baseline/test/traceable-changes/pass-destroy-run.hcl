@@ -1,0 +1,24 @@
+# A destroy run needs no commit.
+
+import "module" "plan-functions" {
+  source = "../../modules/plan-functions.sentinel"
+}
+
+mock "tfplan/v2" {
+  module {
+    source = "../../testdata/mocks/plan-destroy/mock-tfplan-v2.sentinel"
+  }
+}
+
+mock "tfrun" {
+  module {
+    source = "../../testdata/mocks/run-destroy/mock-tfrun.sentinel"
+  }
+}
+
+test {
+  rules = {
+    main         = true
+    needs_commit = false
+  }
+}

@@ -1,0 +1,25 @@
+# Changes from a merged pull request.
+
+import "module" "plan-functions" {
+  source = "../../modules/plan-functions.sentinel"
+}
+
+mock "tfplan/v2" {
+  module {
+    source = "../../testdata/mocks/plan-compliant/mock-tfplan-v2.sentinel"
+  }
+}
+
+mock "tfrun" {
+  module {
+    source = "../../testdata/mocks/run-vcs/mock-tfrun.sentinel"
+  }
+}
+
+test {
+  rules = {
+    main         = true
+    needs_commit = true
+    from_commit  = true
+  }
+}
