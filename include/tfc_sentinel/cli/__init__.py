@@ -9,11 +9,14 @@ from collections.abc import Sequence
 
 # verb -> (module under tfc_sentinel.cli, one-line help). Modules expose ``add_arguments(parser)``
 # and ``run(args) -> int`` and keep heavy imports inside ``run``; only the chosen verb's module is
-# imported, so one verb's dependencies never slow down or break another.
+# imported, so one verb's dependencies never slow down or break another. A module may also define
+# ``normalize_argv(argv) -> argv`` to accept spellings argparse cannot (``sentinel test -json``).
 COMMANDS: dict[str, tuple[str, str]] = {
     "emulator": ("emulator", "run a local Terraform Cloud (API and blob host) for demos and tests"),
     "mock": ("mock", "turn `terraform show -json` plan output into a Sentinel mock bundle"),
     "export": ("export", "export a Terraform run's Sentinel mock bundle from Terraform Cloud"),
+    "test": ("test", "run `sentinel test` suites: every policy's test cases (same layout and verdicts)"),
+    "apply": ("apply", "evaluate a policy set against a mock bundle, like a Terraform Cloud policy check"),
 }
 
 
@@ -38,6 +41,12 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     verb = next((arg for arg in argv if not arg.startswith("-")), None)
+    if verb in COMMANDS:
+        module = importlib.import_module(f"tfc_sentinel.cli.{COMMANDS[verb][0]}")
+        normalize = getattr(module, "normalize_argv", None)
+        if normalize is not None:
+            at = argv.index(verb) + 1
+            argv = argv[:at] + list(normalize(argv[at:]))
     args = build_parser(verb if verb in COMMANDS else None).parse_args(argv)
     try:
         return int(args._run(args) or 0)

@@ -1,6 +1,7 @@
-"""Policy sets: ``sentinel.hcl`` configuration, ``sentinel test`` discovery, and engine backends.
+"""Policy sets: ``sentinel.hcl`` configuration, ``sentinel test`` discovery, engine backends, the runner.
 
-Importing this package is cheap: python-hcl2 is loaded only when a file is parsed.
+:func:`run_tests` and :func:`apply_policy_set` are what the CLI and Airflow call. Importing this package
+is cheap: python-hcl2 is loaded only when a file is parsed.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from .errors import (
     PolicyError,
     UnsupportedConfigError,
 )
+from .runner import apply_policy_set, run_tests
 
 __all__ = [
     "CONFIG_FILES",
@@ -55,9 +57,11 @@ __all__ = [
     "PolicySetConfig",
     "TestCase",
     "UnsupportedConfigError",
+    "apply_policy_set",
     "discover_policies",
     "filter_policies",
     "is_remote_source",
     "load_policy_set",
     "load_test_case",
+    "run_tests",
 ]

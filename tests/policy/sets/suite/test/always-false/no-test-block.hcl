@@ -1,0 +1,3 @@
+global "limit" {
+  value = 3
+}

@@ -1,0 +1,4 @@
+test {
+  rules = {
+    main = true
+  }

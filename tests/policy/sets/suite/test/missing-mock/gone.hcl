@@ -1,0 +1,5 @@
+mock "tfplan/v2" {
+  module {
+    source = "mocks/does-not-exist.sentinel"
+  }
+}

@@ -1,0 +1,5 @@
+mock "tfplan/v2" {
+  module {
+    source = "../../mocks/mock-tfplan-small.sentinel"
+  }
+}
