@@ -10,11 +10,12 @@ the text goes to the full path, which also owns all error messages.
 **Translation to JSON.** JSON and Sentinel agree on strings (extent and the common escapes), on
 decimal numbers and on ``true false null``; the rest is translated.
 
-* *Fast path* (what the mock writer emits): whole-text ``re.sub`` passes with literal replacements of
-  the same length, so offsets stay valid: a trailing comma followed by a line break and a closing
-  bracket becomes a space; ``undefined`` before the end of its line becomes ``-Infinity``,
-  which the decoder hands to ``parse_constant``; ``(-9223372036854775807 - 1)`` becomes the int64
-  minimum. Integer map keys at the start of a line get quoted with a marker, and only then does the
+* *Fast path* (what the mock writer emits), built in one pass over the right-hand side from pieces of
+  the source (no slice of it, so a 50 MB literal costs one translated copy): a comma followed by a
+  line break and a closing bracket becomes a space; ``undefined`` before the end of its line becomes
+  ``-Infinity``, which the decoder hands to ``parse_constant`` (calls are counted, so a
+  ``-Infinity`` in the source cannot pass for it); ``(-9223372036854775807 - 1)`` becomes the int64
+  minimum; an integer map key at the start of a line becomes a marked string, and only then does the
   decoder get an ``object_pairs_hook``. None of these rewrites can touch a string: a double-quoted
   string cannot contain a raw line break, and each rewritten token is followed by one (or starts a
   line) with no quote in between. Raw strings and comments can contain anything, but the decoder
@@ -24,7 +25,8 @@ decimal numbers and on ``true false null``; the rest is translated.
   Sentinel error), integers beyond int64 (a ``parse_int`` hook, only when a 19-digit run exists),
   ``1e999`` (``parse_float``), the constants ``NaN``/``Infinity`` (identifiers in Sentinel).
 * *Careful path*, when the decoder fails or a check fires: one ``re.sub`` whose every match is a run
-  of JSON-compatible tokens (copied as is) followed by one rare token that a callback translates:
+  of JSON-compatible tokens (copied as is) followed by one rare token that a callback translates, so
+  it runs at nearly the speed of the fast path when rare tokens are rare:
   comments, raw strings, strings with Go-only escapes (``\\a \\v \\xHH \\ooo \\UHHHHHHHH``; ``\\'`` is
   not an escape in Sentinel strings), octal/hex integers, ``1.``/``.5`` floats, ``undefined``,
   int/float/bool map keys, trailing commas on the same line. Anything else is :data:`NOT_LITERAL`.
@@ -38,9 +40,13 @@ directly followed by a number (``- 1`` is left to the evaluator). Nesting deeper
 limit is :data:`NOT_LITERAL`. Strings with ``\\xHH``/``\\ooo`` escapes follow the scanner: bytes that
 are not UTF-8 become lone surrogates (``surrogateescape``).
 
+The cyclic GC is paused while decoding (see :func:`_gc_paused`); that alone makes decoding ~3x faster.
+
 **Statement order.** :class:`FastModule` keeps literal bindings and the other statements in source
 order (:meth:`FastModule.steps`); a name bound twice keeps only its first literal in ``values`` and the
-later assignment in ``rest``. Segments are whole lines, so ordering by line is exact as well.
+later assignment in ``rest``. Segments are whole lines, so ordering by line is exact as well: the
+evaluator may parse :meth:`FastModule.rest_source` once (same lines and columns as the file) and bind
+each literal before the first statement below its ``Segment.line``.
 """
 
 from __future__ import annotations
@@ -49,6 +55,7 @@ import gc
 import json
 import re
 import sys
+from bisect import bisect_right
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -105,7 +112,7 @@ class Segment:
     end: int
     line: int  # 1-based line of ``start``; segments always start at a line start
     kind: SegmentKind
-    name: str | None = None  # the assigned name of an "assign" segment
+    name: str = ""  # the assigned name of an "assign" segment
     value_start: int = -1  # offset of the right-hand side of an "assign" segment
     verified: bool = True
     source: str = field(default="", repr=False, compare=False)
@@ -138,7 +145,7 @@ class FastModule:
             while i < len(rest) and rest[i].start < segment.start:
                 yield rest[i]
                 i += 1
-            yield segment.name or "", values[segment.name or ""]
+            yield segment.name, values[segment.name]
         yield from rest[i:]
 
     def rest_source(self) -> str:
@@ -156,21 +163,19 @@ class FastModule:
 
 # --- literal values --------------------------------------------------------------------------------
 
-_BLANKS = re.compile(r"[ \t\r\n]*")
-# Fast path rewrites (same length; see the module docstring for why they never touch a string).
-_TRAILING_COMMA = re.compile(r",(?<=[\w\"\]}).],)(?=[ \t\r]*\n[ \t\r\n]*[\]}])")
-_UNDEFINED_AT_EOL = re.compile(r"undefined(?<![\w.]undefined)(?=,?[ \t\r]*(?:\n|\Z))")
+_BLANKS = re.compile(r"[ \t\r\n]*+")
+# Fast path rewrites; see the module docstring for why they never touch a string.
+_TRAILING_COMMA = re.compile(r",(?=[ \t\r]*+\n[ \t\r\n]*+[\]}])(?<=[\w\"\]}).],)")
+_UNDEFINED_AT_EOL = re.compile(r"undefined(?<![\w.]undefined)(?=,?[ \t\r]*+(?:\n|\Z))")
 _INT64_MIN_TEXT: Final = "(-9223372036854775807 - 1)"
-_INT64_MIN_AT_EOL = re.compile(r"\(-9223372036854775807 - 1\)(?=,?[ \t\r]*(?:\n|\Z))")
-_INT64_MIN_JSON: Final = "-9223372036854775808      "
-_UNDEFINED_JSON: Final = "-Infinity"  # as long as "undefined"; the decoder hands it to parse_constant
+_INT64_MIN_AT_EOL = re.compile(r"\(-9223372036854775807 - 1\)(?=,?[ \t\r]*+(?:\n|\Z))")
+_INT64_MIN_JSON: Final = "-9223372036854775808"
+_UNDEFINED_JSON: Final = "-Infinity"  # handed to parse_constant by the decoder
 # A line starting with "," or ":" (an inserted semicolon makes it an error), or an integer map key.
 _LINE_HEAD = re.compile(r"\n[ \t\r\n]*+(?:(?P<sep>[,:])|-?[0-9]++[ \t]*+:)")
 _LINE_SEP = re.compile(r"\n[ \t\r\n]*+[,:]")
-_INT_KEY = re.compile(r"\n([ \t]*+)(-?(?:0|[1-9][0-9]{0,18}))(?=[ \t]*+:)")
+_INT_KEY = re.compile(r"\n([ \t\r\n]*+)(-?(?:0|[1-9][0-9]{0,18}))(?=[ \t]*+:)")
 _BAD_ESCAPE = re.compile(r"\\(?:/|u[dD][89a-fA-F])")  # JSON reads them, Sentinel rejects them
-_LONG_DIGITS = re.compile(r"[0-9][0-9]{18}")
-_SURROGATE = re.compile("[\ud800-\udfff]")
 _TRAILER = re.compile(r"(?:[ \t\r\n]++|(?:\#|//)[^\n]*+|/\*(?s:.*?)\*/)*+")
 
 _MARK: Final = "\udfff"  # starts a decoded map key that stands for an int, float or bool key
@@ -195,21 +200,11 @@ def _gc_paused() -> Iterator[None]:
         gc.enable()
 
 
-def _prepare(text: str) -> str:
-    """Whole-text fast-path rewrites, all of the same length so that offsets stay valid."""
-    translated = _TRAILING_COMMA.sub(" ", text)
-    if "undefined" in text:
-        translated = _UNDEFINED_AT_EOL.sub(_UNDEFINED_JSON, translated)
-    if _INT64_MIN_TEXT in text:
-        translated = _INT64_MIN_AT_EOL.sub(_INT64_MIN_JSON, translated)
-    return translated
-
-
 def literal_value(text: str) -> Value | NotLiteral:
     """The Python value of a literal-only right-hand side, or :data:`NOT_LITERAL`; never raises for
     malformed or non-literal input (the evaluator parses it and reports errors)."""
     with _gc_paused():
-        return _decode_range(text, _prepare(text), 0, len(text))
+        return _decode_range(text, 0, len(text))
 
 
 def _int64(text: str) -> int:
@@ -224,22 +219,6 @@ def _finite_float(text: str) -> float:
     if value - value != 0.0:  # inf (nan never comes from a numeral)
         raise _NotLiteralError(text)
     return value
-
-
-class _Constants:
-    """``parse_constant`` hook: the rewritten ``undefined`` is ``-Infinity``; the calls are counted,
-    because a ``-Infinity`` written in the source (an expression in Sentinel) must not pass as one."""
-
-    __slots__ = ("calls",)
-
-    def __init__(self) -> None:
-        self.calls = 0
-
-    def __call__(self, name: str) -> Value:
-        if name == "-Infinity":
-            self.calls += 1
-            return UNDEFINED
-        raise _NotLiteralError(name)  # NaN and Infinity are identifiers in Sentinel
 
 
 def _typed_key(key: str) -> object:
@@ -278,10 +257,6 @@ def _bad_escape(text: str, start: int, end: int) -> bool:
     return False
 
 
-def _int_key_json(match: re.Match[str]) -> str:
-    return f'\n{match[1]}"{_MARK_JSON}i{match[2]}"'
-
-
 def _too_deep(text: str, start: int, end: int) -> bool:
     """Deeper than the parser allows? The C decoder is bounded by the recursion limit on 3.11; with
     a raised limit (or a newer Python) count brackets, strings included, which errs on the safe side."""
@@ -300,42 +275,126 @@ _NOT_BRACKET_BYTES: Final = bytes(b for b in range(256) if b not in b"[]{}")
 _BRACKET_STEP: Final = {ord("["): 1, ord("{"): 1, ord("]"): -1, ord("}"): -1}
 
 
-def _decode_range(source: str, translated: str, start: int, end: int) -> Value | NotLiteral:
-    """Decode ``source[start:end]`` (a whole right-hand side) from its fast-path translation."""
-    pos = _BLANKS.match(translated, start, end).end()
+def _scan(source: str, start: int, end: int) -> tuple[bool, bool]:
+    """(raw surrogates?, a run of 19 digits?) in ``source[start:end]``, at memory-copy speed: strict
+    UTF-8 encoding fails on surrogates, and a byte table turns digits into one byte value. Chunks
+    overlap by 18 characters so that no digit run is cut; memory stays a few MB."""
+    long_digits = False
+    for low in range(start, end, _CHUNK):
+        try:
+            data = source[max(start, low - 18) : min(end, low + _CHUNK)].encode("utf-8")
+        except UnicodeEncodeError:
+            return True, long_digits
+        if not long_digits:
+            long_digits = _DIGIT_RUN in data.translate(_DIGITS_TO_ZERO)
+    return False, long_digits
+
+
+_CHUNK: Final = 1 << 20
+_DIGITS_TO_ZERO: Final = bytes(b"0"[0] if b"0"[0] <= i <= b"9"[0] else b"x"[0] for i in range(256))
+_DIGIT_RUN: Final = b"0" * 19
+
+
+def _rare_rewrites(source: str, start: int, end: int) -> list[tuple[int, int, str]] | None:
+    """Rewrites other than trailing commas, as sorted ``(start, end, replacement)``; ``None`` when a
+    line starts with "," or ":" (the careful path reports that as not a literal)."""
+    rare: list[tuple[int, int, str]] = []
+    for head in _LINE_HEAD.finditer(source, start, end):
+        if head["sep"] is not None:
+            return None
+        key = _INT_KEY.match(source, head.start(), end)
+        if key is not None:  # v1 mocks: count indexes as map keys; others make the decoder fail
+            rare.append((key.start(), key.end(), f'\n{key[1]}"{_MARK_JSON}i{key[2]}"'))
+    if source.find("undefined", start, end) >= 0:
+        rare += [
+            (m.start(), m.end(), _UNDEFINED_JSON) for m in _UNDEFINED_AT_EOL.finditer(source, start, end)
+        ]
+    if source.find(_INT64_MIN_TEXT, start, end) >= 0:
+        rare += [
+            (m.start(), m.end(), _INT64_MIN_JSON) for m in _INT64_MIN_AT_EOL.finditer(source, start, end)
+        ]
+    rare.sort()
+    return rare
+
+
+def _translate(source: str, start: int, end: int, rare: list[tuple[int, int, str]]) -> tuple[str, list[int]]:
+    """``source[start:end]`` with trailing commas blanked and ``rare`` applied, plus the offsets of
+    the rewritten ``undefined`` in the result.
+
+    Built as ``" ".join`` of the pieces between trailing commas (list comprehensions, no Python loop
+    per comma, no slice of the whole range); the few rare rewrites patch their pieces.
+    """
+    cuts = [m.start() for m in _TRAILING_COMMA.finditer(source, start, end)]
+    lows = [start, *(cut + 1 for cut in cuts)]
+    pieces = [source[low:high] for low, high in zip(lows, [*cuts, end], strict=True)]
+    undefined: list[int] = []
+    shift = -start  # result offset minus source offset, before the current rewrite
+    i = 0
+    while i < len(rare):
+        index = bisect_right(cuts, rare[i][0])  # the piece holding this rewrite (none spans a comma)
+        low = lows[index]
+        high = cuts[index] if index < len(cuts) else end
+        parts: list[str] = []
+        last = low
+        while i < len(rare) and rare[i][0] < high:
+            begin, stop, replacement = rare[i]
+            parts.append(source[last:begin])
+            parts.append(replacement)
+            if replacement is _UNDEFINED_JSON:
+                undefined.append(begin + shift)
+            shift += len(replacement) - (stop - begin)
+            last, i = stop, i + 1
+        parts.append(source[last:high])
+        pieces[index] = "".join(parts)
+    return " ".join(pieces), undefined
+
+
+class _Constants:
+    """``parse_constant`` hook: ``-Infinity`` stands for ``undefined``. Calls are counted, because a
+    ``-Infinity`` in the source (an expression in Sentinel) must not pass for one."""
+
+    __slots__ = ("calls",)
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def __call__(self, name: str) -> Value:
+        if name != _UNDEFINED_JSON:
+            raise _NotLiteralError(name)  # NaN and Infinity are identifiers in Sentinel
+        self.calls += 1
+        return UNDEFINED
+
+
+def _decode_range(source: str, start: int, end: int) -> Value | NotLiteral:
+    """Decode ``source[start:end]`` (a whole right-hand side) via its fast-path translation."""
+    pos = _BLANKS.match(source, start, end).end()
     if pos >= end:
         return NOT_LITERAL
-    if _bad_escape(translated, pos, end) or (
-        not translated.isascii() and _SURROGATE.search(translated, pos, end)
-    ):
+    rare = _rare_rewrites(source, pos, end)
+    if rare is None or _bad_escape(source, pos, end):
         return _careful(source, start, end)
-    text, stop_at, typed = translated, end, False
-    head = _LINE_HEAD.search(text, pos, end)
-    if head is not None:
-        if head["sep"] is not None:
-            return _careful(source, start, end)
-        text = _INT_KEY.sub(_int_key_json, text[pos:end])  # v1 mocks: count indexes as map keys
-        pos, stop_at, typed = 0, len(text), True
-        if _LINE_SEP.search(text):
-            return _careful(source, start, end)
+    surrogates, long_digits = _scan(source, pos, end)
+    if surrogates:
+        return _careful(source, start, end)
+    text, undefined = _translate(source, pos, end, rare)
     constants = _Constants()
     decoder = json.JSONDecoder(
         parse_constant=constants,
         parse_float=_finite_float,
-        parse_int=_int64 if _LONG_DIGITS.search(text, pos, stop_at) else None,
-        object_pairs_hook=_typed_pairs if typed else None,
+        parse_int=_int64 if long_digits else None,
+        object_pairs_hook=_typed_pairs if any(r[2][-1] == '"' for r in rare) else None,
     )
     try:
-        value, stop = decoder.raw_decode(text, pos)
+        value, stop = decoder.raw_decode(text)
     except (ValueError, RecursionError):
         return _careful(source, start, end)
-    if stop > stop_at or _TRAILER.match(text, stop, stop_at).end() != stop_at:
+    if _TRAILER.match(text, stop).end() != len(text):
         return _careful(source, start, end)
-    if constants.calls and constants.calls != translated.count("-Infinity", start, end) - source.count(
-        "-Infinity", start, end
-    ):
+    # Every rewritten undefined inside the value was decoded (the decoder saw no comment there), so
+    # one call more means a -Infinity of the source itself.
+    if constants.calls != sum(1 for at in undefined if at < stop):
         return _careful(source, start, end)
-    if _too_deep(text, pos, stop):
+    if _too_deep(text, 0, stop):
         return NOT_LITERAL
     return value
 
@@ -475,13 +534,16 @@ class _Tiler:
         after_value, newline = self._state_before(m, m.start(kind))
         self.after_value, self.newline = True, False
         if kind == "str":
-            out = json.dumps(_go_string(token[1:-1]))
+            value = _go_string(token[1:-1])
+            if _MARK in value:  # only a raw U+DFFF in the text (surrogatepass) gets here
+                raise _NotLiteralError(token)
+            out = json.dumps(value)
         elif kind == "num":
             if self.text[m.end() : m.end() + 1] in _WORD_OR_DOT:
                 raise _NotLiteralError(token)
-            value = _number(token)
-            tag = "i" if type(value) is int else "f"
-            out = self._key_or(m, f"{tag}{value!r}", repr(value))
+            number = _number(token)
+            tag = "i" if type(number) is int else "f"
+            out = self._key_or(m, f"{tag}{number!r}", repr(number))
         elif kind == "word":
             if token in ("true", "false"):
                 out = self._key_or(m, "b" + token[0], token)
@@ -563,6 +625,9 @@ _SCAN_LINE = re.compile(
     """,
     re.VERBOSE,
 )
+# A whole line (or the rest of the text) of plain characters and complete strings: nothing on it
+# can open a raw string or a comment.
+_PLAIN_LINE = re.compile(r'(?:[^"`#/\n]++|"[^"\\\n]*+(?:\\.[^"\\\n]*+)*+"|/(?![/*]))*+(?:\n|\Z)')
 # Tokens precise enough to check that a statement is balanced and ends where its segment ends.
 _STMT_TOKEN = re.compile(
     r"""
@@ -604,7 +669,10 @@ def _long_tokens(source: str, begin: int) -> list[tuple[int, int]] | None:
     while tick >= 0 or slash >= 0:
         hit = slash if tick < 0 else tick if slash < 0 else min(tick, slash)
         p = max(pos, source.rfind("\n", 0, hit) + 1)  # a line start outside any token
-        while p < size:
+        plain = _PLAIN_LINE.match(source, p)  # the usual case: the hit is inside a string
+        if plain is not None:
+            p = plain.end()  # past the hit: plain lines hold backticks and "/*" only in strings
+        while p < size and plain is None:
             m = _SCAN_LINE.match(source, p)
             if m is None or m.lastgroup == "open":
                 return None
@@ -727,18 +795,15 @@ def load_literals(source: str, filename: str) -> FastModule:
     if not segments[0].fast or not _plain_module(segments):
         return whole
     module = FastModule(filename, source, {}, [], [])
-    translated: str | None = None
     with _gc_paused():
         for segment in segments:
             if segment.kind == "assign" and not segment.verified:
-                if translated is None:
-                    translated = _prepare(source)
-                value = _decode_range(source, translated, segment.value_start, segment.end)
+                value = _decode_range(source, segment.value_start, segment.end)
                 if value is not NOT_LITERAL:
                     if segment.name in module.values:
                         module.rest.append(segment)  # a second binding runs as a statement, in order
                     else:
-                        module.values[segment.name or ""] = value
+                        module.values[segment.name] = value
                         module.literals.append(segment)
                     continue
                 if not _closed(source, segment.start, segment.end) or _SHADOW.search(
