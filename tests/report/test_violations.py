@@ -78,3 +78,10 @@ def test_main_value_used_when_not_traced() -> None:
 def test_descriptions_are_short() -> None:
     found = find_violations(["aws_instance.a " + "x" * 1000], {})
     assert len(found[0].description) <= 300
+
+
+def test_a_leading_address_and_separator_are_not_repeated_in_the_description() -> None:
+    found = find_violations(["aws_s3_bucket.legacy: protected resource would be deleted"], {})
+    assert [(v.address, v.description) for v in found] == [
+        ("aws_s3_bucket.legacy", "protected resource would be deleted")
+    ]

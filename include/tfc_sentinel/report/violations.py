@@ -109,6 +109,17 @@ def _from_value(value: Value, depth: int = 0) -> Iterable[tuple[str, str]]:
             yield from _from_value(item, depth + 1)
 
 
+def _without_leading(line: str, address: str) -> str:
+    """``"aws_s3_bucket.x: deleted"`` -> ``"deleted"``: the address is shown beside the description.
+
+    Only a separator after the address is dropped; ``"aws_s3_bucket.x has acl ..."`` stays a sentence.
+    """
+    rest = line[len(address) :].lstrip() if line.startswith(address) else ""
+    if rest[:1] in (":", "-", "–", "—") and rest[1:].strip():
+        return rest[1:].strip()
+    return line
+
+
 def find_violations(
     prints: Iterable[str], rules: Mapping[str, RuleResult], result: Value = None
 ) -> list[Violation]:
@@ -129,7 +140,7 @@ def find_violations(
     for entry in prints:
         for line in entry.splitlines():
             for address in find_addresses(line):
-                add(address, _short(line), "print")
+                add(address, _short(_without_leading(line.strip(), address)), "print")
     values = [(name, rule.value) for name, rule in rules.items()]
     if "main" not in rules and result is not None:
         values.append(("main", result))
