@@ -1,7 +1,13 @@
-"""Sentinel policy check of one Terraform run: export its plan's mock bundle, download it, delete the export.
+"""Sentinel policy check of one Terraform run: export its plan's mock bundle, check it, delete the export.
 
 Trigger it with conf ``{"run_id": "run-…"}`` and the DAG run ID ``tfc-<run-id>`` (one DAG run per
-Terraform run: the REST API answers 409 to a duplicate, so a repeated notification does nothing).
+Terraform run: the REST API answers 409 to a duplicate, so a repeated notification does nothing, and
+``tfc_policy_sweep`` skips runs that already have one).
+
+Params: ``run_id`` (required, ``run-…``), ``policy_set`` (a folder with ``sentinel.hcl``, a storage URL or
+an example set's name; empty = ``[tfc_sentinel] policy_set`` or the example set ``aws-baseline``),
+``engine`` (``builtin`` or ``sentinel``), ``fail_on`` (``hard-mandatory``, ``soft-mandatory``,
+``never``), ``run_tests`` (also run the set's own test cases).
 
 Tasks, in order:
 
@@ -10,13 +16,13 @@ Tasks, in order:
 2. ``wait_for_export``: deferred sensor; no worker slot is held while Terraform Cloud builds the bundle.
 3. ``download_bundle``: streams the archive to bundle storage, unpacks it safely, returns the bundle
    directory's location (re-exports once if the export expired first).
-4. ``delete_export``: teardown; runs whatever happened before and deletes every export the run made.
+4. ``run_policies``: evaluates the policy set against the bundle, writes the reports (JSON, JUnit, HTML,
+   Markdown) next to it, returns a small summary, fails at ``fail_on``.
+5. ``delete_export``: teardown; runs whatever happened before (a failed policy check included) and
+   deletes every export the run made.
 
-Policy evaluation goes between ``download_bundle`` and ``delete_export``: it takes the bundle location
-(``download_bundle``'s return value) and is appended to ``pipeline`` below.
-
-Only operator wiring lives here: the HTTP client and bundle code load when tasks run, so parsing this
-file costs about what an empty DAG costs.
+Only operator wiring lives here: the HTTP client, the engine and the bundle code load when tasks run,
+so parsing this file costs about what an empty DAG costs.
 """
 
 from __future__ import annotations
@@ -28,6 +34,12 @@ from tfc_sentinel.airflow.operators import (
     CreatePlanExportOperator,
     DeletePlanExportOperator,
     DownloadBundleOperator,
+)
+from tfc_sentinel.airflow.policies import (
+    DEFAULT_FAIL_ON,
+    ENGINE_CHOICES,
+    FAIL_ON_CHOICES,
+    RunPoliciesOperator,
 )
 from tfc_sentinel.airflow.sensors import PlanExportSensor
 
@@ -46,7 +58,32 @@ with DAG(
             pattern=RUN_ID_PATTERN,
             title="Terraform run ID",
             description="The run to check, e.g. run-9xTq2LmE4bVd1aHs (from the run's URL).",
-        )
+        ),
+        "policy_set": Param(
+            None,
+            type=["null", "string"],
+            title="Policy set",
+            description="Folder with sentinel.hcl, storage URL (s3://…) or example set name "
+            "(aws-baseline, azure-gcp-baseline). Empty: [tfc_sentinel] policy_set, else aws-baseline.",
+        ),
+        "engine": Param(
+            "builtin",
+            enum=list(ENGINE_CHOICES),
+            title="Engine",
+            description="builtin (pure Python) or sentinel (HashiCorp binary, [tfc_sentinel] sentinel_binary).",
+        ),
+        "fail_on": Param(
+            DEFAULT_FAIL_ON,
+            enum=list(FAIL_ON_CHOICES),
+            title="Fail the check at",
+            description="Lowest enforcement level whose failure fails the run_policies task.",
+        ),
+        "run_tests": Param(
+            False,
+            type="boolean",
+            title="Run the set's tests",
+            description="Also run the policy set's own test cases.",
+        ),
     },
 ) as dag:
     create = CreatePlanExportOperator(
@@ -62,9 +99,19 @@ with DAG(
         tfc_conn_id=CONN_ID,
         retries=2,
     )
-    pipeline = [create, wait, download]
+    policies = RunPoliciesOperator(
+        task_id="run_policies",
+        bundle=download.output,
+        policy_set="{{ params.policy_set }}",
+        engine="{{ params.engine }}",
+        fail_on="{{ params.fail_on }}",
+        run_tests="{{ params.run_tests }}",
+        tfc_run_id="{{ params.run_id }}",
+        run_url="{{ ti.xcom_pull(task_ids='create_export', key='run_url') }}",
+    )
+    pipeline = [create, wait, download, policies]
     # A teardown without a setup runs once everything upstream is done, even when create_export failed
-    # after creating the export; it does not decide the DAG run's state.
+    # after creating the export or run_policies failed the check; it does not decide the DAG run's state.
     delete = DeletePlanExportOperator(
         task_id="delete_export",
         source_task_ids=[create.task_id, download.task_id],

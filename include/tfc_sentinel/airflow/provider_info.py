@@ -28,7 +28,14 @@ def get_provider_info() -> dict[str, Any]:
         ],
         "hooks": [{"integration-name": "Terraform Cloud", "python-modules": ["tfc_sentinel.airflow.hooks"]}],
         "operators": [
-            {"integration-name": "Terraform Cloud", "python-modules": ["tfc_sentinel.airflow.operators"]}
+            {
+                "integration-name": "Terraform Cloud",
+                "python-modules": [
+                    "tfc_sentinel.airflow.operators",
+                    "tfc_sentinel.airflow.policies",
+                    "tfc_sentinel.airflow.sweep",
+                ],
+            }
         ],
         "sensors": [
             {"integration-name": "Terraform Cloud", "python-modules": ["tfc_sentinel.airflow.sensors"]}

@@ -1,0 +1,1 @@
+"""The deployment files: Dockerfile, .dockerignore and docker-compose.yaml."""
