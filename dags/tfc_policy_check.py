@@ -7,7 +7,8 @@ Terraform run: the REST API answers 409 to a duplicate, so a repeated notificati
 Params: ``run_id`` (required, ``run-…``), ``policy_set`` (a folder with ``sentinel.hcl``, a storage URL or
 an example set's name; empty = ``[tfc_sentinel] policy_set`` or the example set ``aws-baseline``),
 ``engine`` (``builtin`` or ``sentinel``), ``fail_on`` (``hard-mandatory``, ``soft-mandatory``,
-``never``), ``run_tests`` (also run the set's own test cases).
+``never``), ``run_tests`` (also run the set's own test cases), ``post_comment`` (comment on the
+Terraform run with the Markdown report; empty = ``[tfc_sentinel] post_comments``, off by default).
 
 Tasks, in order:
 
@@ -18,7 +19,8 @@ Tasks, in order:
    directory's location (re-exports once if the export expired first).
 4. ``run_policies``: evaluates the policy set against the bundle, writes the reports (JSON, JUnit, HTML,
    Markdown) next to it, returns a small summary, fails at ``fail_on``.
-5. ``delete_export``: teardown; runs whatever happened before (a failed policy check included) and
+5. ``post_comment``: teardown; posts the Markdown report as a run comment, once, when switched on.
+6. ``delete_export``: teardown; runs whatever happened before (a failed policy check included) and
    deletes every export the run made.
 
 Only operator wiring lives here: the HTTP client, the engine and the bundle code load when tasks run,
@@ -29,6 +31,7 @@ from __future__ import annotations
 
 from airflow.sdk import DAG, Param, chain
 
+from tfc_sentinel.airflow.comments import PostRunCommentOperator
 from tfc_sentinel.airflow.operators import (
     RUN_ID_PATTERN,
     CreatePlanExportOperator,
@@ -84,6 +87,13 @@ with DAG(
             title="Run the set's tests",
             description="Also run the policy set's own test cases.",
         ),
+        "post_comment": Param(
+            None,
+            type=["null", "boolean"],
+            title="Post results to Terraform Cloud",
+            description="Comment on the run with the Markdown report. Empty: [tfc_sentinel] post_comments "
+            "(off by default).",
+        ),
     },
 ) as dag:
     create = CreatePlanExportOperator(
@@ -109,6 +119,15 @@ with DAG(
         tfc_run_id="{{ params.run_id }}",
         run_url="{{ ti.xcom_pull(task_ids='create_export', key='run_url') }}",
     )
+    # A teardown too, so a failed check is still reported; it skips when commenting is off.
+    comment = PostRunCommentOperator(
+        task_id="post_comment",
+        tfc_run_id="{{ params.run_id }}",
+        enabled="{{ params.post_comment }}",
+        tfc_conn_id=CONN_ID,
+        retries=2,
+    ).as_teardown()
+    policies >> comment
     pipeline = [create, wait, download, policies]
     # A teardown without a setup runs once everything upstream is done, even when create_export failed
     # after creating the export or run_policies failed the check; it does not decide the DAG run's state.

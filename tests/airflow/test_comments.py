@@ -1,8 +1,7 @@
 """Posting the results back to Terraform Cloud: ``PostRunCommentOperator`` in the real pipeline.
 
-The DAG is ``tfc_policy_check`` from its file with the comment task added as a teardown after
-``run_policies`` (as the DAG wires it when ``post_comment`` is on), run with ``dag.test()`` against the
-emulator; the comments are read back through the API.
+The DAG is ``tfc_policy_check`` from its file (its ``post_comment`` teardown follows ``run_policies``),
+run with ``dag.test()`` against the emulator; the comments are read back through the API.
 """
 
 from __future__ import annotations
@@ -22,9 +21,8 @@ RUN_SOFT_FAILING: Final = "run-3YMjH7RcU18bXbD9"
 
 
 def build_dag(enabled: bool | str | None) -> Any:
-    """A fresh copy of the DAG (dag.test() keeps a run's conf in the DAG's Params) plus the comment task."""
-    from tfc_sentinel.airflow.comments import PostRunCommentOperator
-
+    """A fresh copy of the DAG (dag.test() keeps a run's conf in the DAG's Params), its comment task
+    switched by ``enabled`` instead of the ``post_comment`` Param."""
     spec = importlib.util.spec_from_file_location(
         "tfc_policy_check_comments", DAGS_FOLDER / "tfc_policy_check.py"
     )
@@ -34,11 +32,7 @@ def build_dag(enabled: bool | str | None) -> Any:
     dag = module.dag
     dag.get_task("wait_for_export").poke_interval = 0.1
     dag.get_task("download_bundle").poll_interval = 0.1
-    with dag:
-        comment = PostRunCommentOperator(
-            task_id="post_comment", tfc_run_id="{{ params.run_id }}", enabled=enabled, retries=2
-        ).as_teardown()
-        dag.get_task("run_policies") >> comment
+    dag.get_task("post_comment").enabled = enabled
     for task in dag.tasks:
         task.retry_delay = timedelta(0)
     return dag

@@ -26,7 +26,14 @@ from tfc_sentinel.emulator import EmulatorServer
 
 DAG_FILE: Final = DAGS_FOLDER / "tfc_policy_check.py"
 DAG_ID: Final = "tfc_policy_check"
-TASKS: Final = ("create_export", "wait_for_export", "download_bundle", "run_policies", "delete_export")
+TASKS: Final = (
+    "create_export",
+    "wait_for_export",
+    "download_bundle",
+    "run_policies",
+    "post_comment",
+    "delete_export",
+)
 POSTS: Final = "POST /api/v2/plan-exports"
 RUN_PASSING: Final = "run-coldsirKVxipUP0Z"
 PLAN_PASSING: Final = "plan-oLoG3ZL6mP1X3Hbt"
@@ -132,6 +139,7 @@ DEFAULT_CONF: Final = {
     "engine": "builtin",
     "fail_on": "soft-mandatory",
     "run_tests": False,
+    "post_comment": None,
 }
 
 
@@ -159,7 +167,7 @@ def test_success(
     logs = capsys.readouterr().out + caplog.text
     assert "downloading plan export" in logs  # the task logs are here ...
     assert tfc_run.token not in logs and "/v1/object/" not in logs  # ... without token or signed URL
-    assert states(dag_run) == dict.fromkeys(TASKS, "success")
+    assert states(dag_run) == {**dict.fromkeys(TASKS, "success"), "post_comment": "skipped"}  # off
     assert dag_run.state == "success"
     export_id = xcom(dag_run, "create_export")
     assert export_id.startswith("pe-") and xcom(dag_run, "create_export", "plan_id") == PLAN_PASSING
@@ -207,6 +215,7 @@ def test_errored_export_fails_the_sensor_and_teardown_still_deletes(
         "wait_for_export": "failed",
         "download_bundle": "upstream_failed",
         "run_policies": "upstream_failed",
+        "post_comment": "skipped",
         "delete_export": "success",
     }
     assert tfc_run.snapshot()["deleted_exports"] == 1
@@ -273,6 +282,7 @@ def test_unknown_run_fails_clearly_with_nothing_to_delete(
         "wait_for_export": "upstream_failed",
         "download_bundle": "upstream_failed",
         "run_policies": "upstream_failed",
+        "post_comment": "skipped",
         "delete_export": "success",
     }
     assert dag_run.get_task_instance("create_export").try_number == 1  # not worth retrying
@@ -324,6 +334,17 @@ def task_log(capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixtur
     return capsys.readouterr().out + caplog.text
 
 
+def test_a_failed_check_is_posted_to_the_terraform_run_when_asked(dag: Any, tfc_run: EmulatorServer) -> None:
+    dag_run = run_dag(dag, RUN_SOFT_FAILING, post_comment=True)
+    assert dag_run.state == "failed"
+    assert states(dag_run)["run_policies"] == "failed"
+    assert states(dag_run)["post_comment"] == "success"
+    assert states(dag_run)["delete_export"] == "success"
+    assert tfc_run.snapshot()["comments"] == 1
+    comment_id = xcom(dag_run, "post_comment")
+    assert isinstance(comment_id, str) and comment_id.startswith("wsc-")
+
+
 def test_policy_failure_at_the_threshold_fails_the_task_and_teardown_still_deletes(
     dag: Any, tfc_run: EmulatorServer, caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -334,6 +355,7 @@ def test_policy_failure_at_the_threshold_fails_the_task_and_teardown_still_delet
         "wait_for_export": "success",
         "download_bundle": "success",
         "run_policies": "failed",
+        "post_comment": "skipped",
         "delete_export": "success",
     }
     ti = dag_run.get_task_instance("run_policies")
