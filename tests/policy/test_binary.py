@@ -125,8 +125,7 @@ def test_configured_binary_problems(fake_bin: Path, tmp_path: Path) -> None:
     plain = tmp_path / "not-executable"
     plain.write_text("", encoding="utf-8")
     plain.chmod(0o644)
-    if os.access(plain, os.X_OK):  # pragma: no cover - e.g. running as root on some filesystems
-        pytest.skip("cannot make a non-executable file here")
+    assert not os.access(plain, os.X_OK)  # a 0644 file is not executable, for root too
     with pytest.raises(BinaryNotFoundError, match="is not executable; run `chmod"):
         SentinelBinary.find(plain, env={"PATH": ""})
 

@@ -30,6 +30,7 @@ import pytest
 import requests
 
 from tests.airflow.conftest import REPO
+from tests.services import missing
 from tests.ui.conftest import DAG_ID, FAILING_RESOURCE, RUN_FAILING, RUN_PASSING, WORKSPACE, CheckedRuns
 
 pytestmark = pytest.mark.slow
@@ -54,9 +55,7 @@ def _chromium_or_skip() -> str:
     if found:
         return found
     message = "chromium is not installed: run `make install` (apt-get install chromium)"
-    if os.environ.get("CI") == "true":
-        pytest.fail(message)
-    pytest.skip(message)
+    missing(message)
 
 
 def test_a_missing_chromium_fails_in_ci_and_skips_elsewhere(monkeypatch: pytest.MonkeyPatch) -> None:

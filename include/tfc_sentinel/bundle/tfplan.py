@@ -35,7 +35,8 @@ def resource_change_key(change: Mapping[str, Any]) -> str:
     return f"{address}:{deposed}" if deposed else address
 
 
-def _planned_resource(module_address: str, resource: Mapping[str, Any]) -> dict[str, Any]:
+def resource_values(module_address: str, resource: Mapping[str, Any]) -> dict[str, Any]:
+    """A resource of ``planned_values`` or ``prior_state`` (the same JSON shape) as the v2 mocks hold it."""
     return {
         "address": resource.get("address", ""),
         "depends_on": list(resource.get("depends_on") or []),
@@ -57,7 +58,7 @@ def planned_values(values: Mapping[str, Any] | None) -> dict[str, Any]:
     resources: dict[str, Any] = {}
     for module_address, module in walk_modules(values.get("root_module")):
         for resource in module.get("resources") or []:
-            resources[str(resource.get("address", ""))] = _planned_resource(module_address, resource)
+            resources[str(resource.get("address", ""))] = resource_values(module_address, resource)
     outputs = {
         name: {
             "name": name,

@@ -11,25 +11,10 @@ from typing import Any
 
 from tfc_sentinel.bundle.literal import UNDEFINED, module_source
 from tfc_sentinel.bundle.planjson import instance_key, module_path, walk_modules
+from tfc_sentinel.bundle.tfplan import resource_values
 from tfc_sentinel.bundle.v1tree import all_paths, module_key, v1_source
 
 __all__ = ["state_resources", "tfstate_v1_source", "tfstate_v2_data", "tfstate_v2_source"]
-
-
-def _state_resource(module_address: str, resource: Mapping[str, Any]) -> dict[str, Any]:
-    return {
-        "address": resource.get("address", ""),
-        "depends_on": list(resource.get("depends_on") or []),
-        "deposed_key": resource.get("deposed_key") or "",
-        "index": resource.get("index"),
-        "mode": resource.get("mode", "managed"),
-        "module_address": module_address,
-        "name": resource.get("name", ""),
-        "provider_name": resource.get("provider_name", ""),
-        "tainted": bool(resource.get("tainted", False)),
-        "type": resource.get("type", ""),
-        "values": resource.get("values") if resource.get("values") is not None else {},
-    }
 
 
 def state_resources(values: Mapping[str, Any] | None) -> dict[str, dict[str, Any]]:
@@ -37,7 +22,7 @@ def state_resources(values: Mapping[str, Any] | None) -> dict[str, dict[str, Any
     resources: dict[str, dict[str, Any]] = {}
     for module_address, module in walk_modules((values or {}).get("root_module")):
         for resource in module.get("resources") or []:
-            entry = _state_resource(module_address, resource)
+            entry = resource_values(module_address, resource)
             key = str(entry["address"])
             if entry["deposed_key"]:
                 key = f"{key}:{entry['deposed_key']}"
