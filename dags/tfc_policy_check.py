@@ -8,7 +8,9 @@ Params: ``run_id`` (required, ``run-…``), ``policy_set`` (a folder with ``sent
 an example set's name; empty = ``[tfc_sentinel] policy_set`` or the example set ``aws-baseline``),
 ``engine`` (``builtin`` or ``sentinel``), ``fail_on`` (``hard-mandatory``, ``soft-mandatory``,
 ``never``), ``run_tests`` (also run the set's own test cases), ``post_comment`` (comment on the
-Terraform run with the Markdown report; empty = ``[tfc_sentinel] post_comments``, off by default).
+Terraform run with the Markdown report; empty = ``[tfc_sentinel] post_comments``, off by default),
+``run_task`` (set only by the run-task webhook receiver: the task result to report to, its access token
+sealed with the Fernet key; see ``tfc_sentinel.airflow.runtasks``).
 
 Tasks, in order:
 
@@ -22,6 +24,10 @@ Tasks, in order:
 5. ``post_comment``: teardown; posts the Markdown report as a run comment, once, when switched on.
 6. ``delete_export``: teardown; runs whatever happened before (a failed policy check included) and
    deletes every export the run made.
+7. ``report_run_task``: teardown; in DAG runs started by a Terraform Cloud run task, sends the verdict
+   (passed/failed, one outcome per policy) to the task's callback URL; skips otherwise.
+8. ``run_task_watchdog``: runs beside the pipeline in run-task DAG runs; sends ``running`` while the
+   check takes long and ``failed`` before Terraform Cloud's 10-minute limit; skips otherwise.
 
 Only operator wiring lives here: the HTTP client, the engine and the bundle code load when tasks run,
 so parsing this file costs about what an empty DAG costs.
@@ -44,6 +50,7 @@ from tfc_sentinel.airflow.policies import (
     FAIL_ON_CHOICES,
     RunPoliciesOperator,
 )
+from tfc_sentinel.airflow.runtasks import ReportRunTaskResultOperator, RunTaskWatchdogOperator
 from tfc_sentinel.airflow.sensors import PlanExportSensor
 
 CONN_ID = "tfc_default"
@@ -94,6 +101,13 @@ with DAG(
             description="Comment on the run with the Markdown report. Empty: [tfc_sentinel] post_comments "
             "(off by default).",
         ),
+        "run_task": Param(
+            None,
+            type=["null", "object"],
+            title="Run task (set by the webhook receiver)",
+            description="Leave empty. The run-task receiver sets it: the task result to report the verdict "
+            "to, with its access token sealed by Airflow's Fernet key.",
+        ),
     },
 ) as dag:
     create = CreatePlanExportOperator(
@@ -138,3 +152,18 @@ with DAG(
         retries=3,
     ).as_teardown()
     chain(*pipeline, delete)
+    # Run-task DAG runs only (both skip at once otherwise). The report is a teardown for the same reason
+    # as post_comment: a check that failed or could not run must still be reported, and the DAG run's
+    # state stays the check's. If the report cannot be delivered, the watchdog (a normal task) tries a
+    # last "failed" and fails, so the DAG run shows it.
+    report = ReportRunTaskResultOperator(
+        task_id="report_run_task",
+        run_task="{{ params.run_task | tojson }}",
+        tfc_conn_id=CONN_ID,
+        retries=2,
+        retry_delay=10,
+    ).as_teardown()
+    policies >> report
+    RunTaskWatchdogOperator(
+        task_id="run_task_watchdog", run_task="{{ params.run_task | tojson }}", tfc_conn_id=CONN_ID
+    )

@@ -42,6 +42,7 @@ if TYPE_CHECKING:
 REPO: Final = Path(__file__).resolve().parents[2]
 DAGS_FOLDER: Final = REPO / "dags"
 CHECK_DAG_FILE: Final = DAGS_FOLDER / "tfc_policy_check.py"
+PLUGINS_FOLDER: Final = REPO / "plugins"
 ORGANIZATION: Final = "acme-corp"
 # Verdicts of include/policies/aws-baseline on the emulator's fixture runs (see its README).
 PASSING_RUN: Final = "run-coldsirKVxipUP0Z"  # only the advisory mandatory-tags fails: "warn"
@@ -192,6 +193,9 @@ def prepare_environment(airflow_home: Path | None = None) -> Path:
     os.environ["AIRFLOW_HOME"] = str(home)
     os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
     os.environ.setdefault("AIRFLOW__CORE__DAGS_FOLDER", str(DAGS_FOLDER))
+    # The "Policy results" views register through plugins/ (as `make` sets it); without this a plain
+    # `python -m tfc_sentinel.demo up` would serve an Airflow UI without them.
+    os.environ.setdefault("AIRFLOW__CORE__PLUGINS_FOLDER", str(PLUGINS_FOLDER))
     os.environ.setdefault("AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION", "False")
     # Task logs of dag.test go to the demo's log files, not through Airflow's per-task log folders.
     os.environ.setdefault("AIRFLOW__LOGGING__LOGGING_LEVEL", "INFO")
@@ -273,6 +277,49 @@ def wait_for_http(url: str, timeout: float, process: subprocess.Popen[bytes]) ->
     return False
 
 
+def _group_alive(group: int, leader: subprocess.Popen[bytes]) -> bool:
+    """Whether any live process is left in process group ``group`` (zombies do not count: they have
+    exited and only wait for their parent or init to reap them)."""
+    import psutil
+
+    leader.poll()  # reap the group leader, our own child, so its zombie does not linger
+    try:
+        os.killpg(group, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # pragma: no cover - a group we cannot signal is still there
+        return True
+    for proc in psutil.process_iter(["status"]):
+        try:
+            if os.getpgid(proc.pid) == group and proc.info["status"] != psutil.STATUS_ZOMBIE:
+                return True
+        except (ProcessLookupError, psutil.Error):
+            continue
+    return False
+
+
+def stop_process_group(process: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
+    """Stop ``process`` and every process in its group: SIGTERM, wait, then SIGKILL what is left.
+
+    Waiting for the leader alone is not enough: ``airflow standalone`` exits while its scheduler,
+    api-server and triggerer (and their workers) are still shutting down, and ``make up`` would then
+    return with Airflow processes running on and holding the port.
+    """
+    group = process.pid
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(group, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while _group_alive(group, process) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    if _group_alive(group, process):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(group, signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while _group_alive(group, process) and time.monotonic() < deadline:
+            time.sleep(0.1)
+    process.wait()
+
+
 def _stop_on_signals() -> None:
     """Ctrl-C and ``kill`` both end ``up`` through its cleanup (SIGINT may arrive ignored when started
     in the background, and SIGTERM would otherwise end Python without running ``finally``)."""
@@ -335,12 +382,8 @@ def up(args: argparse.Namespace) -> int:
             print("stopping airflow standalone and the emulator ...")
             return 0
         finally:
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
-                try:
-                    process.wait(30)
-                except subprocess.TimeoutExpired:
-                    os.killpg(process.pid, signal.SIGKILL)
+            # Also when standalone ended by itself: its components may outlive it.
+            stop_process_group(process)
 
 
 # -- export only (no Airflow) ------------------------------------------------------------------------------

@@ -33,6 +33,8 @@ TASKS: Final = (
     "run_policies",
     "post_comment",
     "delete_export",
+    "report_run_task",
+    "run_task_watchdog",
 )
 POSTS: Final = "POST /api/v2/plan-exports"
 RUN_PASSING: Final = "run-coldsirKVxipUP0Z"
@@ -140,7 +142,10 @@ DEFAULT_CONF: Final = {
     "fail_on": "soft-mandatory",
     "run_tests": False,
     "post_comment": None,
+    "run_task": None,
 }
+# Not started by a run task: both run-task tasks skip at once.
+NOT_A_RUN_TASK: Final = {"report_run_task": "skipped", "run_task_watchdog": "skipped"}
 
 
 def run_dag(dag: Any, run_id: str = RUN_PASSING, **conf: Any) -> Any:
@@ -167,7 +172,7 @@ def test_success(
     logs = capsys.readouterr().out + caplog.text
     assert "downloading plan export" in logs  # the task logs are here ...
     assert tfc_run.token not in logs and "/v1/object/" not in logs  # ... without token or signed URL
-    assert states(dag_run) == {**dict.fromkeys(TASKS, "success"), "post_comment": "skipped"}  # off
+    assert states(dag_run) == {**dict.fromkeys(TASKS, "success"), **NOT_A_RUN_TASK, "post_comment": "skipped"}
     assert dag_run.state == "success"
     export_id = xcom(dag_run, "create_export")
     assert export_id.startswith("pe-") and xcom(dag_run, "create_export", "plan_id") == PLAN_PASSING
@@ -217,6 +222,7 @@ def test_errored_export_fails_the_sensor_and_teardown_still_deletes(
         "run_policies": "upstream_failed",
         "post_comment": "skipped",
         "delete_export": "success",
+        **NOT_A_RUN_TASK,
     }
     assert tfc_run.snapshot()["deleted_exports"] == 1
 
@@ -284,6 +290,7 @@ def test_unknown_run_fails_clearly_with_nothing_to_delete(
         "run_policies": "upstream_failed",
         "post_comment": "skipped",
         "delete_export": "success",
+        **NOT_A_RUN_TASK,
     }
     assert dag_run.get_task_instance("create_export").try_number == 1  # not worth retrying
     assert xcom(dag_run, "delete_export") == []
@@ -357,6 +364,7 @@ def test_policy_failure_at_the_threshold_fails_the_task_and_teardown_still_delet
         "run_policies": "failed",
         "post_comment": "skipped",
         "delete_export": "success",
+        **NOT_A_RUN_TASK,
     }
     ti = dag_run.get_task_instance("run_policies")
     assert ti.try_number == 1  # AirflowFailException: the same bundle gives the same verdict

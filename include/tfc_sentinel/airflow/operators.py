@@ -25,7 +25,7 @@ from __future__ import annotations
 import re
 import shutil
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from airflow.sdk import Context, ObjectStoragePath
 
     from tfc_sentinel.airflow.hooks import TerraformCloudHook
+    from tfc_sentinel.bundle import UnpackLimits
     from tfc_sentinel.tfc import PlanExport, Run, TfcClient
 
 RUN_ID_PATTERN = r"^run-[A-Za-z0-9]+$"
@@ -230,6 +231,50 @@ def bundle_storage_root(storage: str | ObjectStoragePath | None = None) -> Objec
     return ObjectStoragePath(text)
 
 
+# ``[tfc_sentinel]`` options for unpacking bundles -> the UnpackLimits field each sets.
+UNPACK_LIMIT_OPTIONS = {
+    "max_bundle_bytes": "max_total_bytes",
+    "max_bundle_files": "max_members",
+    "max_member_bytes": "max_member_bytes",
+    "max_ratio": "max_ratio",
+}
+
+
+def bundle_unpack_limits(limits: UnpackLimits | Mapping[str, int] | None = None) -> UnpackLimits:
+    """The limits for unpacking a downloaded bundle.
+
+    Each limit comes from ``limits`` (an ``UnpackLimits``, or a dict of some of its fields), else from
+    the ``[tfc_sentinel]`` options ``max_bundle_bytes`` (all members together), ``max_bundle_files``,
+    ``max_member_bytes`` and ``max_ratio`` (expansion over the compressed size; 0 = off), else the
+    defaults of :class:`~tfc_sentinel.bundle.UnpackLimits`. Values are whole numbers (``_`` allowed);
+    a bad one fails the task (a retry cannot fix configuration) with a message naming it.
+    """
+    from airflow.sdk import conf
+
+    from tfc_sentinel.bundle import UnpackLimits
+
+    if isinstance(limits, UnpackLimits):
+        return limits
+    chosen: dict[str, Any] = {}
+    for option, field in UNPACK_LIMIT_OPTIONS.items():
+        raw = conf.get(STORAGE_SECTION, option, fallback=None)
+        if raw is None or not str(raw).strip():
+            continue
+        try:
+            chosen[field] = int(str(raw).strip().replace("_", ""))
+        except ValueError:
+            raise AirflowFailException(
+                f"[{STORAGE_SECTION}] {option} = {raw!r} is not a whole number; set it to a number "
+                f"({'a multiple of the compressed size' if option == 'max_ratio' else 'bytes or files'}) "
+                "or remove it to use the default"
+            ) from None
+    chosen.update(limits or {})
+    try:
+        return UnpackLimits(**chosen)
+    except (TypeError, ValueError) as exc:
+        raise AirflowFailException(f"bundle unpack limits: {exc}") from None
+
+
 def _is_local(path: ObjectStoragePath) -> bool:
     return path.protocol in ("file", "local", "")
 
@@ -254,6 +299,8 @@ class DownloadBundleOperator(BaseOperator):
     :param storage: storage root (path, URL or ``ObjectStoragePath``); templated. See
         :func:`bundle_storage_root` for the default.
     :param plan_id: the plan, for a re-export when the export no longer names it; templated.
+    :param unpack_limits: limits for unpacking (an ``UnpackLimits`` or a dict of its fields); what is
+        not given comes from the ``[tfc_sentinel]`` configuration, see :func:`bundle_unpack_limits`.
     """
 
     template_fields: Sequence[str] = ("export_id", "storage", "plan_id")
@@ -268,6 +315,7 @@ class DownloadBundleOperator(BaseOperator):
         tfc_conn_id: str = DEFAULT_CONN_ID,
         reexport_timeout: float = 300.0,
         poll_interval: float = 2.0,
+        unpack_limits: UnpackLimits | Mapping[str, int] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -276,6 +324,7 @@ class DownloadBundleOperator(BaseOperator):
         self.plan_id = plan_id
         self.tfc_conn_id = tfc_conn_id
         self.reexport_timeout = reexport_timeout
+        self.unpack_limits = unpack_limits
         self.poll_interval = poll_interval
 
     def execute(self, context: Context) -> str:
@@ -351,24 +400,68 @@ class DownloadBundleOperator(BaseOperator):
 
     def _fetch(self, client: TfcClient, export_id: str, target: ObjectStoragePath) -> str:
         """Download, unpack and check the bundle; return the unpacked directory's location."""
-        from tfc_sentinel.bundle import Bundle, BundleError, unpack_bundle
+        from tfc_sentinel.bundle import (
+            ArchiveTooLargeError,
+            Bundle,
+            BundleError,
+            TooManyMembersError,
+            unpack_bundle,
+        )
+
+        limits = bundle_unpack_limits(self.unpack_limits)
 
         try:
             if _is_local(target):
                 local = Path(target.path)
                 local.mkdir(parents=True, exist_ok=True)
-                archive = client.download_plan_export(export_id, local / "bundle.tar.gz")
-                bundle = Bundle.load(unpack_bundle(archive, local / "bundle", overwrite=True))
+                _remove_leftovers(local, self.log)
+                try:
+                    archive = client.download_plan_export(export_id, local / "bundle.tar.gz")
+                    bundle = Bundle.load(unpack_bundle(archive, local / "bundle", limits, overwrite=True))
+                except BundleError:
+                    # Unusable, maybe hostile: keep neither the archive nor a bundle that does not load,
+                    # so nothing in storage looks like a result.
+                    (local / "bundle.tar.gz").unlink(missing_ok=True)
+                    shutil.rmtree(local / "bundle", ignore_errors=True)
+                    raise
                 self.log.info("%s", bundle.describe())
                 return str(target / "bundle")
             with tempfile.TemporaryDirectory(prefix="tfc-sentinel-") as tmp:
                 archive = client.download_plan_export(export_id, Path(tmp) / "bundle.tar.gz")
-                bundle = Bundle.load(unpack_bundle(archive, Path(tmp) / "bundle"))
+                bundle = Bundle.load(unpack_bundle(archive, Path(tmp) / "bundle", limits))
                 self.log.info("%s", bundle.describe())
                 _upload(Path(tmp), target)
             return str(target / "bundle")
         except BundleError as exc:
-            raise AirflowFailException(f"the bundle of plan export {export_id} is unusable: {exc}") from exc
+            hint = ""
+            if isinstance(exc, (ArchiveTooLargeError, TooManyMembersError)):
+                hint = (
+                    f". In Airflow the limits are the [{STORAGE_SECTION}] options "
+                    f"{', '.join(UNPACK_LIMIT_OPTIONS)} (or this operator's unpack_limits)"
+                )
+            raise AirflowFailException(
+                f"the bundle of plan export {export_id} is unusable: {exc}{hint}"
+            ) from exc
+
+
+_LEFTOVERS = (".bundle.tar.gz.*.part", ".bundle.*.unpacking", ".bundle.*.old")
+
+
+def _remove_leftovers(folder: Path, log: Any) -> None:
+    """Remove the temporary files of an earlier try that died mid-download or mid-unpack.
+
+    Downloads and unpacking write to hidden temporary names and rename into place, so a failure never
+    leaves a partial bundle under the real names; but a worker killed outright (SIGKILL, OOM, a lost
+    node) cannot remove its temporary file. The folder is this DAG run's and only this task writes
+    there, so anything matching is a dead try's: the retry clears it before starting.
+    """
+    for pattern in _LEFTOVERS:
+        for stale in folder.glob(pattern):
+            if stale.is_dir() and not stale.is_symlink():
+                shutil.rmtree(stale, ignore_errors=True)
+            else:
+                stale.unlink(missing_ok=True)
+            log.info("removed %s, left by an earlier try that did not finish", stale.name)
 
 
 def _upload(local: Path, target: ObjectStoragePath) -> None:

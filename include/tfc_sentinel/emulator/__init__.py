@@ -6,10 +6,10 @@ Exports load lazily, so importing ``tfc_sentinel.emulator.config`` (e.g. for CLI
 Run-task results exist on the receiving side: ``POST /_emulator/task-results`` makes one (standing in for
 the run-task request) and ``PATCH /api/v2/task-results/{id}/callback`` takes the verdict.
 
-Not built yet (tfc-api.md checklist items 14-15): notification configurations and the run-task sender.
-They fit as ``notifications.py`` / ``runtasks.py`` with their records in ``Store`` (the sender reads
-``TaskResult.handout`` and ``stage``), their routers included by ``server.create_api_app``, and a sender
-driven from admin routes (no background tasks needed).
+The emulator also sends, as Terraform Cloud does (tfc-api.md checklist items 14-15): notification
+configurations (``notifications.py``) and run tasks attached to workspaces (``runtasks.py``) receive
+signed requests when ``POST /_emulator/runs/{id}/advance`` moves a run to a status that triggers them;
+``GET /_emulator/deliveries`` lists what was sent and what the receivers answered.
 """
 
 from __future__ import annotations

@@ -55,6 +55,16 @@ async def reset(state: State) -> Response:
     return reply({"reset": True})
 
 
+@router.post("/tokens/revoke")
+async def revoke_token(request: Request, state: State) -> Response:
+    """Body ``{"token": "…"}``: from now on that API token gets 401, as after a user revoked it mid-run
+    (``reset`` restores it). Answers ``{"revoked": false}`` for a token that was not valid."""
+    token = (await json_object(request)).get("token")
+    if not isinstance(token, str) or not token:
+        raise Invalid("'token' must be the API token to revoke", pointer="/token")
+    return reply({"revoked": state.store.revoke_token(token)})
+
+
 @router.get("/faults")
 async def show_faults(state: State) -> Response:
     return reply(state.faults.to_json())

@@ -6,9 +6,19 @@ fnmatch glob against the request path) and yields faults from a scripted ``seque
 ``probability``, one ``fault`` kind, at most ``times`` times.
 
 Fault kinds: ``ok`` (no fault; useful inside sequences), ``429``, ``500``, ``502``, ``503`` (JSON:API
-bodies), ``502-html`` (an HTML page as a proxy sends), ``reset`` (TCP reset, no response), ``slow:<s>``
-(wait, then answer normally), ``lost`` (process the request, then reset instead of answering: "201
-created but reply lost"), ``truncate`` (headers with the full Content-Length, half the body, then close).
+bodies), ``429-retry-after`` (a 429 with only ``Retry-After: 1``, as some proxies send), ``502-html`` (an
+HTML page as a proxy sends), ``reset`` (TCP reset, no response), ``slow:<s>`` (wait, then answer
+normally), ``lost`` (process the request, then reset instead of answering: "201 created but reply
+lost"), ``truncate`` (headers with the full Content-Length, half the body, then close), and three
+that act on a response body once it is under way, which is where downloads break:
+
+- ``reset-midway``: headers with the full Content-Length, half the body, then a TCP reset;
+- ``stall:<s>``: headers and half the body, then ``s`` seconds of silence (past a client's read
+  timeout, or long enough to kill a worker mid-download), then the rest;
+- ``corrupt:<variant>``: a 200 whose body is replaced, with a matching Content-Length so the transport
+  cannot notice: ``garbage`` (not gzip), ``not-tar`` (a valid gzip of something else), ``bad-crc``
+  (the gzip trailer damaged), ``short`` (the first half of the gzip stream), ``traversal`` (a tar member
+  named ``../…``), ``symlink`` (a tar member that is a symlink to ``/etc/passwd``).
 
 Export outcome switches (per plan, or ``*`` for all) make new plan exports end ``errored`` (with an
 ``error-message``), ``canceled``, or ``stuck`` in ``queued``.
@@ -18,9 +28,12 @@ from __future__ import annotations
 
 import asyncio
 import fnmatch
+import gzip
+import io
 import random
 import socket
 import struct
+import tarfile
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -34,9 +47,21 @@ from tfc_sentinel.emulator.models import EXPORT_OUTCOMES
 
 STATUS_FAULTS = {"429": "too many requests", "500": "internal server error", "502": "bad gateway"}
 STATUS_FAULTS |= {"503": "service unavailable"}
-CONNECTION_FAULTS = ("reset", "lost", "truncate")
-FAULT_KINDS = ("ok", *STATUS_FAULTS, "502-html", *CONNECTION_FAULTS, "slow:<seconds>")
+CONNECTION_FAULTS = ("reset", "lost", "truncate", "reset-midway")
+CORRUPTIONS = ("garbage", "not-tar", "bad-crc", "short", "traversal", "symlink")
+FAULT_KINDS = (
+    "ok",
+    *STATUS_FAULTS,
+    "429-retry-after",
+    "502-html",
+    *CONNECTION_FAULTS,
+    "slow:<seconds>",
+    "stall:<seconds>",
+    "corrupt:<variant>",
+)
+TIMED_FAULTS = ("slow:", "stall:")
 INJECTED_RATE_LIMIT_RESET = "0.100"
+INJECTED_RETRY_AFTER = "1"
 PROXY_502_PAGE = (
     "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
     "<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"
@@ -46,15 +71,20 @@ PROXY_502_PAGE = (
 def check_fault(kind: Any) -> str:
     """Return ``kind`` if it names a fault, else raise ValueError listing the known ones."""
     if isinstance(kind, str):
-        if kind in FAULT_KINDS and kind != "slow:<seconds>":
+        if kind in FAULT_KINDS and "<" not in kind:
             return kind
-        if kind.startswith("slow:"):
+        if kind.startswith(TIMED_FAULTS):
             try:
-                if float(kind[5:]) >= 0:
+                if float(kind.partition(":")[2]) >= 0:
                     return kind
             except ValueError:
                 pass
-    raise ValueError(f"unknown fault {kind!r}; use one of {', '.join(FAULT_KINDS)}")
+        if kind.startswith("corrupt:") and kind.partition(":")[2] in CORRUPTIONS:
+            return kind
+    raise ValueError(
+        f"unknown fault {kind!r}; use one of {', '.join(FAULT_KINDS)} "
+        f"(corrupt variants: {', '.join(CORRUPTIONS)})"
+    )
 
 
 @dataclass
@@ -233,6 +263,9 @@ def status_fault_response(kind: str) -> Response:
     if kind == "429":
         headers = {"X-RateLimit-Limit": "30", "X-RateLimit-Reset": INJECTED_RATE_LIMIT_RESET}
         return JsonApiResponse(rate_limit_document(), status_code=429, headers=headers)
+    if kind == "429-retry-after":
+        headers = {"X-RateLimit-Limit": "30", "Retry-After": INJECTED_RETRY_AFTER}
+        return JsonApiResponse(rate_limit_document(), status_code=429, headers=headers)
     return JsonApiResponse(error_document(int(kind), STATUS_FAULTS[kind]), status_code=int(kind))
 
 
@@ -297,13 +330,19 @@ async def run_with_fault(
         await drop_connection(raw_send, receive)
     elif kind == "truncate":
         await _truncated(app, scope, receive, send, raw_send)
+    elif kind == "reset-midway":
+        await _cut_midway(app, scope, receive, send, raw_send)
+    elif kind.startswith("stall:"):
+        await _stalled(app, scope, receive, send, float(kind.partition(":")[2]))
+    elif kind.startswith("corrupt:"):
+        await _corrupted(app, scope, receive, send, kind.partition(":")[2])
     else:
         await status_fault_response(kind)(scope, receive, send)
     return True
 
 
-async def _truncated(app: ASGIApp, scope: Scope, receive: Receive, send: Send, raw_send: Send) -> None:
-    """Answer with the real headers (full Content-Length) and the first half of the real body, then close."""
+async def _collected(app: ASGIApp, scope: Scope, receive: Receive) -> tuple[Message | None, bytes]:
+    """The app's whole response: its start message (None if it never started one) and its body."""
     start: Message | None = None
     body = bytearray()
 
@@ -315,11 +354,94 @@ async def _truncated(app: ASGIApp, scope: Scope, receive: Receive, send: Send, r
             body.extend(message.get("body", b""))
 
     await app(scope, receive, collect)
+    return start, bytes(body)
+
+
+def _with_length(start: Message, length: int) -> Message:
+    headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
+    headers.append((b"content-length", str(length).encode()))
+    return {**start, "headers": headers}
+
+
+async def _truncated(app: ASGIApp, scope: Scope, receive: Receive, send: Send, raw_send: Send) -> None:
+    """Answer with the real headers (full Content-Length) and the first half of the real body, then close."""
+    start, body = await _collected(app, scope, receive)
     if start is None:
         await drop_connection(raw_send, receive)
         return
-    headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
-    headers.append((b"content-length", str(len(body)).encode()))
-    await send({**start, "headers": headers})
-    await send({"type": "http.response.body", "body": bytes(body[: len(body) // 2]), "more_body": True})
+    await send(_with_length(start, len(body)))
+    await send({"type": "http.response.body", "body": body[: len(body) // 2], "more_body": True})
     await drop_connection(raw_send, receive, graceful=True)
+
+
+async def _cut_midway(app: ASGIApp, scope: Scope, receive: Receive, send: Send, raw_send: Send) -> None:
+    """As ``truncate``, but the connection ends with a reset: "connection reset by peer" mid-download.
+
+    A short pause lets the half body reach the client first, so the reset lands mid-stream rather than
+    before the first byte (what the client then sees is still a reset, whichever comes first).
+    """
+    start, body = await _collected(app, scope, receive)
+    if start is not None:
+        await send(_with_length(start, len(body)))
+        await send({"type": "http.response.body", "body": body[: len(body) // 2], "more_body": True})
+        await asyncio.sleep(0.05)
+    await drop_connection(raw_send, receive)
+
+
+async def _stalled(app: ASGIApp, scope: Scope, receive: Receive, send: Send, seconds: float) -> None:
+    """Headers and half the body, ``seconds`` of silence, then the rest (dropped if the client left)."""
+    start, body = await _collected(app, scope, receive)
+    if start is None:
+        return
+    await send(_with_length(start, len(body)))
+    await send({"type": "http.response.body", "body": body[: len(body) // 2], "more_body": True})
+    await asyncio.sleep(seconds)
+    await send({"type": "http.response.body", "body": body[len(body) // 2 :], "more_body": False})
+
+
+async def _corrupted(app: ASGIApp, scope: Scope, receive: Receive, send: Send, variant: str) -> None:
+    """The real response with a 200 body replaced by a damaged or hostile one of consistent length."""
+    start, body = await _collected(app, scope, receive)
+    if start is None:
+        return
+    if start["status"] == 200:
+        body = corrupt_body(body, variant)
+    await send(_with_length(start, len(body)))
+    await send({"type": "http.response.body", "body": body, "more_body": False})
+
+
+def corrupt_body(archive: bytes, variant: str) -> bytes:
+    """A damaged or hostile stand-in for a bundle archive (``.tar.gz``); see the module docstring."""
+    if variant == "garbage":
+        return (b"<html>not a bundle</html>\n" * (len(archive) // 26 + 1))[: max(len(archive), 26)]
+    if variant == "not-tar":
+        return gzip.compress(b"sentinel mock bundle? no: plain text where a tar should be\n" * 40, mtime=0)
+    if variant == "bad-crc":
+        return archive[:-8] + bytes(b ^ 0xFF for b in archive[-8:])
+    if variant == "short":
+        return archive[: len(archive) // 2]
+    if variant in ("traversal", "symlink"):
+        return _hostile_tar(archive, variant)
+    raise ValueError(f"unknown corruption {variant!r}; use one of {', '.join(CORRUPTIONS)}")
+
+
+def _hostile_tar(archive: bytes, variant: str) -> bytes:
+    """The real bundle's members, led by one a safe unpacker must refuse."""
+    out = io.BytesIO()
+    with (
+        tarfile.open(fileobj=io.BytesIO(archive), mode="r:gz") as original,
+        tarfile.open(fileobj=out, mode="w:gz") as hostile,
+    ):
+        if variant == "traversal":
+            payload = b"main = rule { true }\n"
+            member = tarfile.TarInfo("../escaped.sentinel")
+            member.size = len(payload)
+            hostile.addfile(member, io.BytesIO(payload))
+        else:
+            member = tarfile.TarInfo("mock-tfplan-v2.sentinel")
+            member.type, member.linkname = tarfile.SYMTYPE, "/etc/passwd"
+            hostile.addfile(member)
+        for item in original:
+            if item.isfile() and item.name != member.name:
+                hostile.addfile(item, original.extractfile(item))
+    return out.getvalue()

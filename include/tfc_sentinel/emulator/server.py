@@ -37,7 +37,9 @@ T = TypeVar("T")
 
 def create_api_app(state: EmulatorState, blob_port: int, blob_base_url: str | None = None) -> FastAPI:
     """The API app with the admin routes. Blob URLs go to ``blob_base_url``, or when that is None to the
-    host name the client used for the API with ``blob_port`` (right for a wildcard bind behind a name)."""
+    host name the client used for the API with ``blob_port`` (right for a wildcard bind behind a name).
+    Notification configurations and run tasks (the emulator as webhook sender) come with their routes."""
+    from tfc_sentinel.emulator import notifications, runtasks
     from tfc_sentinel.emulator.admin import router as admin_router
 
     app = FastAPI(title=APP_NAME, docs_url=None, redoc_url=None, openapi_url=None)
@@ -45,7 +47,10 @@ def create_api_app(state: EmulatorState, blob_port: int, blob_base_url: str | No
     app.state.blob_port = blob_port
     app.state.blob_base_url = blob_base_url
     app.include_router(api_router)
+    app.include_router(notifications.router)
+    app.include_router(runtasks.router)
     app.include_router(admin_router)
+    app.include_router(runtasks.admin_router)
     install_error_handlers(app)
     return app
 
@@ -236,6 +241,14 @@ class EmulatorServer:
 
     def advance_clock(self, seconds: float) -> None:
         self._on_loop(lambda: self.state.clock.advance(seconds))
+
+    def revoke_token(self, token: str) -> bool:
+        """``POST /_emulator/tokens/revoke``: the token gets 401 from now on (until ``reset``)."""
+        return self._on_loop(lambda: self.state.store.revoke_token(token))
+
+    def granted_blob_secrets(self) -> list[str]:
+        """Every blob secret ``/download`` handed out since the last reset (leak scans look for them)."""
+        return self._on_loop(lambda: list(self.state.store.granted_blob_secrets))
 
     def freeze_clock(self, frozen: bool = True) -> None:
         """Stop the emulator clock (rate-limit buckets stop refilling), or restart it."""

@@ -11,7 +11,7 @@ import hmac
 import secrets
 import threading
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tfc_sentinel.emulator.clock import Clock, isoformat
 from tfc_sentinel.emulator.config import EmulatorConfig
@@ -31,6 +31,10 @@ from tfc_sentinel.emulator.models import (
     Workspace,
     new_id,
 )
+
+if TYPE_CHECKING:
+    from tfc_sentinel.emulator.notifications import Delivery, NotificationConfiguration
+    from tfc_sentinel.emulator.runtasks import RunTask, WorkspaceTask
 
 # (outcome, error message) for a plan's next export; None means "finish normally".
 OutcomeLookup = Callable[[str], tuple[str, str | None] | None]
@@ -80,6 +84,15 @@ class Store:
             self.deleted_exports = 0
             self.task_results: dict[str, TaskResult] = {}
             self.task_tokens: dict[str, str] = {}  # access token -> task result id
+            # Outbound webhooks (emulator/notifications.py, emulator/runtasks.py): what is subscribed,
+            # and every delivery made since the last reset.
+            self.notification_configs: dict[str, NotificationConfiguration] = {}
+            self.run_tasks: dict[str, RunTask] = {}
+            self.workspace_tasks: dict[str, WorkspaceTask] = {}
+            self.deliveries: list[Delivery] = []
+            # Every blob secret ever handed out since the last reset (grants are dropped on delete and
+            # expiry): what a leak scan looks for in logs, XCom and reports.
+            self.granted_blob_secrets: list[str] = []
 
     # -- seeding ---------------------------------------------------------------------------------------
 
@@ -122,6 +135,11 @@ class Store:
         with self.lock:
             user_id = self.tokens.get(token) if token else None
             return self.users.get(user_id) if user_id else None
+
+    def revoke_token(self, token: str) -> bool:
+        """Stop accepting ``token`` (a user revoked it mid-run); True if it was valid. ``reset`` restores it."""
+        with self.lock:
+            return self.tokens.pop(token, None) is not None
 
     def tokens_of(self, user_id: str) -> list[str]:
         with self.lock:
@@ -343,6 +361,7 @@ class Store:
             if status != "finished" or export.archive is None:
                 raise NotFound(f"plan export {export_id!r} has nothing to download (status {status})")
             secret = secrets.token_urlsafe(32)
+            self.granted_blob_secrets.append(secret)
             self.blobs[secret] = BlobGrant(
                 export.id, export.archive, self.clock.now() + self.config.blob_url_ttl
             )

@@ -21,6 +21,7 @@ from . import ops
 from .builtins import PURE, STATEFUL, UNIVERSE
 from .errors import SentinelRuntimeError
 from .functions import Function, FunctionCode, Rule, RuleCode
+from .limits import PACE
 from .quantifiers import QUANTIFIERS, snapshot
 from .resolve import Resolution, Scope, Var, initial_values
 from .runtime import BREAK, CONTINUE, RETURN, UNSET, add_call, locate
@@ -475,11 +476,17 @@ class _Compiler:
                 )
             state = f[2]
             state.budget -= len(seq)
-            if state.budget < 0:
-                raise locate(state.out_of_steps(), src, off)
+            if state.budget < 0 and (late := state.refill()) is not None:
+                raise locate(late, src, off)
             it = iter(seq)
+            pace = PACE
             if two:
                 for k, v in it:
+                    pace -= 1
+                    if not pace:
+                        pace = PACE
+                        if (late := state.pace()) is not None:
+                            raise locate(late, src, off)
                     f[i1] = k
                     f[i2] = v
                     r = body(f)
@@ -492,6 +499,11 @@ class _Compiler:
                         return r
             else:
                 for k in it:
+                    pace -= 1
+                    if not pace:
+                        pace = PACE
+                        if (late := state.pace()) is not None:
+                            raise locate(late, src, off)
                     f[i1] = k
                     r = body(f)
                     if r is not None:

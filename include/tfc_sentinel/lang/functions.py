@@ -82,8 +82,8 @@ class Function:
                 f"call depth exceeded the limit of {state.max_depth} (runaway recursion in {code.name}?)"
             )
         state.budget -= 1
-        if state.budget < 0:
-            raise state.out_of_steps()
+        if state.budget < 0 and (late := state.refill()) is not None:
+            raise late
         parent = self.parent
         frame = [parent, parent[1], state, None, *args, *code.tail]
         state.depth = depth
@@ -182,13 +182,16 @@ class Rule:
                         f"rule {code.name}: `when` predicate is not a bool; rule is undefined",
                     )
                     value = UNDEFINED
+            # A rule whose value is a rule: forced while this one still counts towards the depth, so a
+            # chain of them (a function returning a rule that calls it) ends at max_depth instead of
+            # running into the interpreter's recursion limit.
+            if type(value) is Rule:
+                value = value.force(state)
         except Exception as exc:
             self.status = _PENDING
             raise add_call(exc, code.source, code.offset, f"rule {code.name}") from None
         finally:
             state.depth = depth - 1
-        if type(value) is Rule:
-            value = value.force(state)
         self.value = value
         self.status = _DONE
         if code.record:

@@ -4,6 +4,10 @@ Limits are counted where counting is cheap: loop iterations are charged once per
 item), calls once per call, sizes when a list, map or string is built. Every limit that trips
 raises :class:`~tfc_sentinel.lang.errors.SentinelLimitError`, so a hostile or buggy policy ends
 with an error instead of hanging or exhausting memory.
+
+Steps alone do not bound time: one step may copy a whole list or map (``keys(m)`` in a loop over
+``m``'s growth is quadratic), so ``max_seconds`` bounds the CPU time of an evaluation too. It is read
+every :data:`PACE` loop iterations and every few thousand steps, never per expression.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ import sys
 import threading
 from dataclasses import dataclass
 
-__all__ = ["FRAMES_PER_CALL", "Limits", "RecursionHeadroom"]
+__all__ = ["CHUNK", "FRAMES_PER_CALL", "PACE", "Limits", "RecursionHeadroom"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,12 +25,21 @@ class Limits:
 
     ``max_steps`` counts loop and quantifier iterations and function calls; ``max_depth`` nested
     function calls and rule evaluations; ``max_items`` the size of any list, map or string the
-    policy builds (strings count characters).
+    policy builds (strings count characters); ``max_seconds`` the CPU time of the thread running
+    the evaluation (``None``: no limit). Large real plans evaluate in seconds; the default only
+    stops a policy whose work grows far faster than its steps.
     """
 
     max_steps: int = 50_000_000
     max_depth: int = 500
     max_items: int = 10_000_000
+    max_seconds: float | None = 300.0
+
+
+#: Loop iterations between two reads of the clock (a countdown in each loop, ~20 ns an iteration).
+PACE = 64
+#: Steps handed out at a time: the clock is also read whenever these are used up.
+CHUNK = 4096
 
 
 #: Python frames one Sentinel call level may use (call site, invoke, blocks, statements and the

@@ -490,9 +490,22 @@ def _quote(text: str) -> str:
     return "".join(out)
 
 
+#: Deepest list or map nesting ``print`` and ``error`` show (as deep as ``json.marshal`` goes).
+MAX_FORMAT_NESTING: Final = 1000
+
+
 def format_value(value: Value, top: bool = True) -> str:
     """Text of a value for ``print`` and ``error``: strings bare at the top level, quoted inside
-    lists and maps; ``[1, 2]``, ``{"a": 1}``; rules show their value (forced by the caller)."""
+    lists and maps; ``[1, 2]``, ``{"a": 1}``; rules show their value (forced by the caller).
+
+    Lists and maps are shared, not copied (``m["self"] = m`` is allowed), so a value may contain
+    itself: the inner occurrence prints as ``[...]`` or ``{...}``. Nesting deeper than
+    :data:`MAX_FORMAT_NESTING` (built in a loop) is a limit error rather than a crash.
+    """
+    return _format(value, top, set())
+
+
+def _format(value: Value, top: bool, open_ids: set[int]) -> str:
     tv = kind(value)
     if tv is str:
         return value if top else _quote(value)
@@ -508,14 +521,24 @@ def format_value(value: Value, top: bool = True) -> str:
         return "null"
     if value is U:
         return "undefined"
-    if tv is list:
-        return "[" + ", ".join([format_value(v, False) for v in value]) + "]"
-    if tv is dict:
-        return (
-            "{"
-            + ", ".join([f"{format_value(k, False)}: {format_value(v, False)}" for k, v in value.items()])
-            + "}"
-        )
+    if tv is list or tv is dict:
+        key = id(value)
+        if key in open_ids:
+            return "[...]" if tv is list else "{...}"
+        if len(open_ids) >= MAX_FORMAT_NESTING:
+            raise SentinelLimitError(
+                f"nesting too deep: cannot print a value nested deeper than {MAX_FORMAT_NESTING} levels"
+            )
+        open_ids.add(key)
+        try:
+            if tv is list:
+                return "[" + ", ".join([_format(v, False, open_ids) for v in value]) + "]"
+            items = [
+                f"{_format(k, False, open_ids)}: {_format(v, False, open_ids)}" for k, v in value.items()
+            ]
+            return "{" + ", ".join(items) + "}"
+        finally:
+            open_ids.discard(key)
     described = type_name(value)
     if described == "func":
         name = getattr(value, "name", None)

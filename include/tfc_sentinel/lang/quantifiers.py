@@ -2,7 +2,8 @@
 
 The loop names live in slots of the current frame, so an iteration is two slot stores and one call
 of the body. Steps are charged once per quantifier (the snapshot's length) and refunded when
-``all``/``any`` stop early, so the limit costs nothing per item.
+``all``/``any`` stop early; per item there is only a countdown to the next read of the CPU-time
+clock (every :data:`~.limits.PACE` items).
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from typing import Any, Final
 
 from . import ops
 from .errors import SentinelRuntimeError
-from .runtime import locate
+from .limits import PACE
+from .runtime import State, locate
 from .syntax.errors import Source
 from .values import UNDEFINED, Value, type_name
 
@@ -43,9 +45,17 @@ def _prepare(c: Value, two: bool, f: Frame, src: Source, off: int, op: str) -> l
         )
     state = f[2]
     state.budget -= len(seq)
-    if state.budget < 0:
-        raise locate(state.out_of_steps(), src, off)
+    if state.budget < 0 and (late := state.refill()) is not None:
+        raise locate(late, src, off)
     return seq
+
+
+def _pace(state: State, src: Source, off: int) -> int:
+    """Read the CPU-time clock (every PACE items of a quantifier); return the next countdown."""
+    late = state.pace()
+    if late is not None:
+        raise locate(late, src, off)
+    return PACE
 
 
 def _q_all(coll: Code, body: Code, i1: int, i2: int, src: Source, off: int) -> Code:
@@ -56,8 +66,12 @@ def _q_all(coll: Code, body: Code, i1: int, i2: int, src: Source, off: int) -> C
         if c is U:
             return U
         it = iter(_prepare(c, two, f, src, off, "all"))
+        pace = PACE
         if two:
             for k, v in it:
+                pace -= 1
+                if not pace:
+                    pace = _pace(f[2], src, off)
                 f[i1] = k
                 f[i2] = v
                 r = body(f)
@@ -66,6 +80,9 @@ def _q_all(coll: Code, body: Code, i1: int, i2: int, src: Source, off: int) -> C
                     return False if r is False else U
         else:
             for k in it:
+                pace -= 1
+                if not pace:
+                    pace = _pace(f[2], src, off)
                 f[i1] = k
                 r = body(f)
                 if r is not True:
@@ -84,9 +101,13 @@ def _q_any(coll: Code, body: Code, i1: int, i2: int, src: Source, off: int) -> C
         if c is U:
             return U
         it = iter(_prepare(c, two, f, src, off, "any"))
+        pace = PACE
         result: Any = False
         if two:
             for k, v in it:
+                pace -= 1
+                if not pace:
+                    pace = _pace(f[2], src, off)
                 f[i1] = k
                 f[i2] = v
                 r = body(f)
@@ -97,6 +118,9 @@ def _q_any(coll: Code, body: Code, i1: int, i2: int, src: Source, off: int) -> C
                     result = U
         else:
             for k in it:
+                pace -= 1
+                if not pace:
+                    pace = _pace(f[2], src, off)
                 f[i1] = k
                 r = body(f)
                 if r is not False:
@@ -117,11 +141,15 @@ def _q_filter(coll: Code, body: Code, i1: int, i2: int, src: Source, off: int) -
         if c is U:
             return U
         seq = _prepare(c, two, f, src, off, "filter")
+        pace = PACE
         if ops.kind(c) is list:
             kept: list[Any] = []
             keep = kept.append
             if two:
                 for k, v in seq:
+                    pace -= 1
+                    if not pace:
+                        pace = _pace(f[2], src, off)
                     f[i1] = k
                     f[i2] = v
                     r = body(f)
@@ -131,6 +159,9 @@ def _q_filter(coll: Code, body: Code, i1: int, i2: int, src: Source, off: int) -
                         return U
             else:
                 for v in seq:
+                    pace -= 1
+                    if not pace:
+                        pace = _pace(f[2], src, off)
                     f[i1] = v
                     r = body(f)
                     if r is True:
@@ -141,6 +172,9 @@ def _q_filter(coll: Code, body: Code, i1: int, i2: int, src: Source, off: int) -
         out: dict[Any, Any] = {}
         if two:
             for k, v in seq:
+                pace -= 1
+                if not pace:
+                    pace = _pace(f[2], src, off)
                 f[i1] = k
                 f[i2] = v
                 r = body(f)
@@ -150,6 +184,9 @@ def _q_filter(coll: Code, body: Code, i1: int, i2: int, src: Source, off: int) -
                     return U
         else:
             for k in seq:
+                pace -= 1
+                if not pace:
+                    pace = _pace(f[2], src, off)
                 f[i1] = k
                 r = body(f)
                 if r is True:
@@ -169,15 +206,22 @@ def _q_map(coll: Code, body: Code, i1: int, i2: int, src: Source, off: int) -> C
         if c is U:
             return U
         seq = _prepare(c, two, f, src, off, "map")
+        pace = PACE
         out: list[Any] = []
         put = out.append
         if two:
             for k, v in seq:
+                pace -= 1
+                if not pace:
+                    pace = _pace(f[2], src, off)
                 f[i1] = k
                 f[i2] = v
                 put(body(f))
         else:
             for k in seq:
+                pace -= 1
+                if not pace:
+                    pace = _pace(f[2], src, off)
                 f[i1] = k
                 put(body(f))
         return out

@@ -8,10 +8,12 @@ that into a :class:`~.syntax.errors.Position` and the call trace once the error 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final
 
 from .errors import SentinelError, SentinelImportError, SentinelLimitError, SentinelRuntimeError
+from .limits import CHUNK
 from .syntax.errors import SentinelSyntaxError, Source
 from .values import Value
 
@@ -19,6 +21,8 @@ if TYPE_CHECKING:
     from .imports import ImportContext
     from .limits import Limits
     from .result import RuleOutcome
+
+_cpu_time = time.thread_time
 
 __all__ = [
     "BREAK",
@@ -59,23 +63,28 @@ _MAX_RECORDED = 100_000
 class State:
     """Everything one evaluation shares: limit counters, captured output, the rule record, imports.
 
-    ``budget`` counts down from ``max_steps``; frames reach the state through slot 2, so user
-    functions defined in a module evaluated earlier still count against the caller's budget.
+    ``budget`` counts down the steps handed out so far (at most :data:`~.limits.CHUNK` at a time,
+    the rest waits in ``reserve``); when it goes negative the charging site calls :meth:`refill`,
+    which also reads the clock. Frames reach the state through slot 2, so user functions defined in
+    a module evaluated earlier still count against the caller's budget.
     """
 
     __slots__ = (
         "budget",
+        "deadline",
         "depth",
         "import_ctx",
         "importer",
         "loading",
         "max_depth",
         "max_items",
+        "max_seconds",
         "max_steps",
         "modules",
         "noted",
         "notes",
         "out",
+        "reserve",
         "rules",
         "stdlib",
     )
@@ -86,8 +95,11 @@ class State:
         importer: Callable[[str], dict[str, Value]] | None,
         import_ctx: ImportContext | None = None,
     ) -> None:
-        self.budget = limits.max_steps
+        self.budget = min(limits.max_steps, CHUNK)
+        self.reserve = limits.max_steps - self.budget
         self.max_steps = limits.max_steps
+        self.max_seconds = limits.max_seconds
+        self.deadline = None if limits.max_seconds is None else _cpu_time() + limits.max_seconds
         self.depth = 0
         self.max_depth = limits.max_depth
         self.max_items = limits.max_items
@@ -111,6 +123,31 @@ class State:
     def out_of_steps(self) -> SentinelLimitError:
         return SentinelLimitError(
             f"evaluation exceeded the limit of {self.max_steps} steps (loop iterations and calls)"
+        )
+
+    def refill(self) -> SentinelLimitError | None:
+        """``budget`` went negative: hand out more steps from ``reserve``, or say which limit is hit.
+
+        The error is returned, not raised, so each charging site raises it with its own position.
+        """
+        late = self.pace()
+        if late is not None:
+            return late
+        if self.reserve + self.budget < 0:
+            return self.out_of_steps()
+        grant = min(self.reserve, CHUNK - self.budget)  # covers the overdraft plus a new chunk
+        self.reserve -= grant
+        self.budget += grant
+        return None
+
+    def pace(self) -> SentinelLimitError | None:
+        """The time-limit error once the evaluation has used up ``max_seconds`` of CPU, else None."""
+        deadline = self.deadline
+        if deadline is None or _cpu_time() <= deadline:
+            return None
+        return SentinelLimitError(
+            f"evaluation exceeded the limit of {self.max_seconds:g} seconds of CPU time (its work grows "
+            "faster than its steps: a loop copying a large list or map on every iteration?)"
         )
 
 

@@ -210,7 +210,8 @@ class TfcClient:
     def _download_once(self, export_id: str, target: Path) -> None:
         location = self._drive(calls.download_location(export_id))
         url = resolve_location(self.config.url(f"/plan-exports/{export_id}/download"), location)
-        where = f"GET /plan-exports/{export_id}/download (blob host {blob_host(url)})"
+        # Without the method: DownloadError puts "GET" in front (the message once read "GET GET ...").
+        where = f"/plan-exports/{export_id}/download (blob host {blob_host(url)})"
         log.info("downloading plan export %s from blob host %s", export_id, blob_host(url))
         with hiding_url(url):
             self._fetch_blob(url, target, where)
