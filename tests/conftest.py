@@ -10,6 +10,25 @@ import pytest
 if TYPE_CHECKING:
     from tfc_sentinel.emulator import EmulatorServer
 
+# The packages whose tests start an api-server on the shared sqlite metadata DB run first. After the
+# fault-matrix and secret-scan tests have run some forty DAG runs in this process, an api-server started
+# on that DB did not find the runs the UI tests had just made (404), and once a receiver test saw "database
+# disk image is malformed"; on a fresh DB both pass. Until that is understood (see the issue notes),
+# they get the fresh DB.
+FIRST: tuple[str, ...] = ("tests/ui/", "tests/webhooks/")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Move the api-server tests to the front, keeping every other order as collected."""
+    rank = {prefix: i for i, prefix in enumerate(FIRST)}
+
+    def key(item: pytest.Item) -> int:
+        path = item.nodeid.replace("\\", "/")
+        return next((rank[p] for p in FIRST if path.startswith(p)), len(FIRST))
+
+    items.sort(key=key)
+
+
 # Short enough that tests waiting for an export stay fast, long enough to observe `queued`.
 TEST_EXPORT_DELAY = 0.2
 
